@@ -1,0 +1,43 @@
+import ArgumentParser
+import Foundation
+
+/// The root command: parses the command line, runs one subcommand, and turns what it
+/// throws into a message on standard error and one of the documented exit codes.
+public struct FleetformCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "fleetform",
+        abstract: "Onboard every account of an AWS Organization for an Akeyless distributed gateway.",
+        discussion: """
+            Exit codes: 0 success, 1 one or more accounts failed, 64 usage error, \
+            65 invalid input data, 66 input file missing or unreadable, 130 interrupted.
+            """,
+        version: FleetformVersion.current,
+        subcommands: [InventoryCommand.self, StatusCommand.self]
+    )
+
+    public init() {}
+
+    /// Parses `CommandLine.arguments`, runs the command and exits.
+    public static func main() async {
+        // Everything fleetform creates under its home (database, logs, state) is private.
+        umask(0o077)
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let failure as CommandFailure {
+            StandardStreams.writeError(failure.lines.map { "fleetform: error: \($0)" })
+            Foundation.exit(failure.exitCode)
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
+
+/// The version `--version` prints.
+public enum FleetformVersion {
+    public static let current = "0.1.0"
+}

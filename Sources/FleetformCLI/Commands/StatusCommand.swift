@@ -1,0 +1,40 @@
+import ArgumentParser
+import Inventory
+
+/// `fleetform status [--failed] [--json | --csv]`.
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show each enabled account's onboarding status and role ARN."
+    )
+
+    @Flag(help: "Only accounts whose latest job failed or was interrupted (what `retry` would run).")
+    var failed = false
+
+    @Flag(help: "Print one JSON document instead of a table.")
+    var json = false
+
+    @Flag(help: "Print CSV with a header row instead of a table.")
+    var csv = false
+
+    @OptionGroup(title: "Global options")
+    var global: GlobalOptions
+
+    func validate() throws {
+        if json && csv { throw ValidationError("--json and --csv cannot be combined; choose one") }
+    }
+
+    func run() async throws {
+        var statuses = try global.openDatabase().accountStatuses()
+        if failed {
+            statuses.removeAll { $0.status != .failed && $0.status != .interrupted }
+        }
+        if json {
+            StandardStreams.write(StatusJSON.render(statuses))
+        } else if csv {
+            StandardStreams.write(StatusCSV.render(statuses))
+        } else {
+            StandardStreams.write(StatusTable.render(statuses, terminal: global.terminal()))
+        }
+    }
+}

@@ -1,0 +1,126 @@
+import Inventory
+
+/// `status` as a table: one row per account, then one summary line of counts per status.
+enum StatusTable {
+    static func render(_ statuses: [AccountStatus], terminal: Terminal) -> String {
+        guard !statuses.isEmpty else {
+            return "No accounts. Add some with `fleetform inventory import FILE`.\n"
+        }
+        var table = TextTable(columns: [
+            .init(header: "ACCOUNT"),
+            .init(header: "NAME", flexible: true, minimumWidth: 12),
+            .init(header: "REGION"),
+            .init(header: "STATUS"),
+            .init(header: "ROLE ARN", flexible: true, minimumWidth: 12, keep: .end),
+        ])
+        for status in statuses {
+            table.append(
+                [status.accountID, status.name, status.region, status.status.rawValue, status.roleARN ?? "-"],
+                colors: [nil, nil, nil, color(of: status.status), nil])
+        }
+        return table.render(width: terminal.width, terminal: terminal) + summaryLine(statuses, terminal: terminal)
+    }
+
+    /// `12 accounts: 9 succeeded, 2 failed, 1 never_run`, statuses in their lifecycle order.
+    static func summaryLine(_ statuses: [AccountStatus], terminal: Terminal) -> String {
+        let counts = StatusCounts(statuses)
+        let parts = counts.nonZero.map { terminal.paint("\($0.count) \($0.status.rawValue)", color(of: $0.status)) }
+        let noun = statuses.count == 1 ? "account" : "accounts"
+        return "\(statuses.count) \(noun): \(parts.joined(separator: ", "))\n"
+    }
+
+    static func color(of status: OnboardingStatus) -> ANSIColor? {
+        switch status {
+        case .succeeded: .green
+        case .failed: .red
+        case .interrupted, .drifted: .yellow
+        case .running, .pending: .cyan
+        case .skipped, .destroyed: .dim
+        case .neverRun: nil
+        }
+    }
+}
+
+/// How many accounts are in each status.
+struct StatusCounts {
+    private var counts: [OnboardingStatus: Int] = [:]
+
+    init(_ statuses: [AccountStatus]) {
+        for status in statuses { counts[status.status, default: 0] += 1 }
+    }
+
+    /// The statuses that occur, in `OnboardingStatus.allCases` order.
+    var nonZero: [(status: OnboardingStatus, count: Int)] {
+        OnboardingStatus.allCases.compactMap { status in counts[status].map { (status, $0) } }
+    }
+}
+
+/// `status --json`, in the shape DESIGN.md fixes: one account per line for `grep` and diff.
+enum StatusJSON {
+    static func render(_ statuses: [AccountStatus]) -> String {
+        var out = "{\"accounts\": ["
+        out.reserveCapacity(statuses.count * 320)
+        for (index, status) in statuses.enumerated() {
+            out += index == 0 ? "\n  " : ",\n  "
+            out += "{\"account_id\": "
+            JSONText.appendString(status.accountID, to: &out)
+            out += ", \"name\": "
+            JSONText.appendString(status.name, to: &out)
+            out += ", \"ou_path\": "
+            JSONText.appendString(status.ouPath, to: &out)
+            out += ", \"region\": "
+            JSONText.appendString(status.region, to: &out)
+            out += ", \"status\": \"\(status.status.rawValue)\", \"role_arn\": "
+            JSONText.appendOptionalString(status.roleARN, to: &out)
+            out += ", \"policy_arn\": "
+            JSONText.appendOptionalString(status.policyARN, to: &out)
+            out += ", \"instance_profile_arn\": "
+            JSONText.appendOptionalString(status.instanceProfileARN, to: &out)
+            out += ", \"last_run_id\": "
+            JSONText.appendOptionalString(status.lastRunID, to: &out)
+            out += ", \"attempts\": \(status.attempts), \"error\": "
+            JSONText.appendOptionalString(status.error, to: &out)
+            out += ", \"updated_at\": "
+            JSONText.appendString(status.updatedAt, to: &out)
+            out += "}"
+        }
+        out += statuses.isEmpty ? "], \"summary\": {" : "\n], \"summary\": {"
+        for (index, entry) in StatusCounts(statuses).nonZero.enumerated() {
+            out += index == 0 ? "" : ", "
+            out += "\"\(entry.status.rawValue)\": \(entry.count)"
+        }
+        return out + "}}\n"
+    }
+}
+
+/// `status --csv`: the JSON fields as RFC 4180 CSV with a header row.
+enum StatusCSV {
+    static let header = [
+        "account_id", "name", "ou_path", "region", "status", "role_arn", "policy_arn", "instance_profile_arn",
+        "last_run_id", "attempts", "error", "updated_at",
+    ]
+
+    static func render(_ statuses: [AccountStatus]) -> String {
+        var out = CSV.line(header)
+        for status in statuses {
+            out += CSV.line([
+                status.accountID, status.name, status.ouPath, status.region, status.status.rawValue,
+                status.roleARN ?? "", status.policyARN ?? "", status.instanceProfileARN ?? "", status.lastRunID ?? "",
+                String(status.attempts), status.error ?? "", status.updatedAt,
+            ])
+        }
+        return out
+    }
+}
+
+/// RFC 4180 fields: quoted only when they hold a comma, quote or line break.
+enum CSV {
+    static func line(_ fields: [String]) -> String {
+        fields.map(field).joined(separator: ",") + "\r\n"
+    }
+
+    static func field(_ value: String) -> String {
+        guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
+        return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}

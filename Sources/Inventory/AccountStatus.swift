@@ -1,0 +1,47 @@
+/// Where one account stands: the result of its latest job, or `never_run`.
+public struct AccountStatus: Sendable, Equatable {
+    public var accountID: String
+    public var name: String
+    public var ouPath: String
+    public var region: String
+    public var status: OnboardingStatus
+    public var roleARN: String?
+    public var policyARN: String?
+    public var instanceProfileARN: String?
+    public var lastRunID: String?
+    public var attempts: Int
+    public var error: String?
+    public var updatedAt: String
+
+    public init(
+        accountID: String, name: String, ouPath: String, region: String, status: OnboardingStatus,
+        roleARN: String? = nil, policyARN: String? = nil, instanceProfileARN: String? = nil,
+        lastRunID: String? = nil, attempts: Int = 0, error: String? = nil, updatedAt: String
+    ) {
+        self.accountID = accountID
+        self.name = name
+        self.ouPath = ouPath
+        self.region = region
+        self.status = status
+        self.roleARN = roleARN
+        self.policyARN = policyARN
+        self.instanceProfileARN = instanceProfileARN
+        self.lastRunID = lastRunID
+        self.attempts = attempts
+        self.error = error
+        self.updatedAt = updatedAt
+    }
+}
+
+/// The status values `status --json` promises, in the order summaries list them.
+public enum OnboardingStatus: String, Sendable, CaseIterable, Codable {
+    case neverRun = "never_run"
+    case pending
+    case running
+    case succeeded
+    case failed
+    case interrupted
+    case skipped
+    case destroyed
+    case drifted
+}

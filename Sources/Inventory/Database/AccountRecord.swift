@@ -1,0 +1,84 @@
+import Foundation
+import GRDB
+
+/// A row of the `accounts` table.
+public struct AccountRecord: Sendable, Equatable, Codable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "accounts"
+
+    public var accountID: String
+    public var name: String
+    public var email: String?
+    public var ouPath: String
+    public var region: String
+    public var roleName: String
+    public var accessRoleName: String
+    public var managementAccountID: String?
+    /// Tag key to value, stored as a JSON object with sorted keys.
+    public var tags: [String: String]
+    public var enabled: Bool
+    /// The account's state in AWS Organizations (`ACTIVE`, `SUSPENDED`, …), nil when unknown.
+    public var state: String?
+    public var source: AccountSource
+    public var createdAt: String
+    public var updatedAt: String
+
+    enum CodingKeys: String, CodingKey {
+        case accountID = "account_id"
+        case name, email
+        case ouPath = "ou_path"
+        case region
+        case roleName = "role_name"
+        case accessRoleName = "access_role_name"
+        case managementAccountID = "management_account_id"
+        case tags, enabled, state, source
+        case createdAt = "created_at"
+        case updatedAt = "updated_at"
+    }
+
+    public enum Columns {
+        public static let accountID = Column(CodingKeys.accountID)
+        public static let name = Column(CodingKeys.name)
+        public static let ouPath = Column(CodingKeys.ouPath)
+        public static let enabled = Column(CodingKeys.enabled)
+    }
+
+    public init(row: Row) throws {
+        accountID = row[CodingKeys.accountID.rawValue]
+        name = row[CodingKeys.name.rawValue]
+        email = row[CodingKeys.email.rawValue]
+        ouPath = row[CodingKeys.ouPath.rawValue]
+        region = row[CodingKeys.region.rawValue]
+        roleName = row[CodingKeys.roleName.rawValue]
+        accessRoleName = row[CodingKeys.accessRoleName.rawValue]
+        managementAccountID = row[CodingKeys.managementAccountID.rawValue]
+        tags = TagsColumn.decode(row[CodingKeys.tags.rawValue])
+        enabled = row[CodingKeys.enabled.rawValue]
+        state = row[CodingKeys.state.rawValue]
+        source = AccountSource(rawValue: row[CodingKeys.source.rawValue]) ?? .file
+        createdAt = row[CodingKeys.createdAt.rawValue]
+        updatedAt = row[CodingKeys.updatedAt.rawValue]
+    }
+
+    public func encode(to container: inout PersistenceContainer) throws {
+        container[CodingKeys.accountID.rawValue] = accountID
+        container[CodingKeys.name.rawValue] = name
+        container[CodingKeys.email.rawValue] = email
+        container[CodingKeys.ouPath.rawValue] = ouPath
+        container[CodingKeys.region.rawValue] = region
+        container[CodingKeys.roleName.rawValue] = roleName
+        container[CodingKeys.accessRoleName.rawValue] = accessRoleName
+        container[CodingKeys.managementAccountID.rawValue] = managementAccountID
+        container[CodingKeys.tags.rawValue] = TagsColumn.encode(tags)
+        container[CodingKeys.enabled.rawValue] = enabled
+        container[CodingKeys.state.rawValue] = state
+        container[CodingKeys.source.rawValue] = source.rawValue
+        container[CodingKeys.createdAt.rawValue] = createdAt
+        container[CodingKeys.updatedAt.rawValue] = updatedAt
+    }
+}
+
+/// Where an account's inventory entry last came from.
+public enum AccountSource: String, Sendable, Codable, CaseIterable {
+    case file
+    case organizations
+}

@@ -1,0 +1,24 @@
+/// The `tags` column's text form: a JSON object with keys sorted, so two equal tag sets
+/// are equal strings and an unchanged re-import needs no decoding to compare.
+enum TagsColumn {
+    static func encode(_ tags: [String: String]) -> String {
+        var text = "{"
+        for (index, key) in tags.keys.sorted().enumerated() {
+            if index > 0 { text += "," }
+            JSONText.appendString(key, to: &text)
+            text += ":"
+            JSONText.appendString(tags[key]!, to: &text)
+        }
+        return text + "}"
+    }
+
+    /// Decodes what `encode` wrote; anything else (never written by fleetform) reads as no tags.
+    static func decode(_ text: String) -> [String: String] {
+        guard case .object(let object)? = try? JSONParser.parse(Array(text.utf8)) else { return [:] }
+        var tags: [String: String] = [:]
+        for member in object.members {
+            if case .string(let value) = member.value { tags[member.key] = value }
+        }
+        return tags
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import GRDB
+import Testing
+import TestSupport
+@testable import Inventory
+
+@Suite struct MigrationTests {
+    @Test func embeddedMigrationsEqualTheFilesInMigrationsFolder() throws {
+        let folder = RepositoryFiles.url("migrations")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path)
+            .filter { $0.hasSuffix(".sql") }
+            .sorted()
+        #expect(!files.isEmpty)
+        #expect(EmbeddedMigration.all.map { $0.name + ".sql" } == files,
+                "migrations/ and the embedded copy differ: run scripts/embed-resources")
+        for migration in EmbeddedMigration.all {
+            let text = try String(contentsOf: folder.appendingPathComponent(migration.name + ".sql"), encoding: .utf8)
+            #expect(migration.sql == text, "\(migration.name) differs from its file: run scripts/embed-resources")
+        }
+    }
+
+    @Test func freshDatabaseAppliesEveryMigrationAndIsPrivate() throws {
+        let home = try TemporaryDirectory()
+        let path = home.url.appendingPathComponent("nested/fleetform.sqlite").path
+        let fleetformHome = FleetformHome(url: home.url.appendingPathComponent("nested"))
+        let db = try fleetformHome.openDatabase()
+        #expect(try db.appliedMigrations() == EmbeddedMigration.all.map(\.name))
+        let attributes = try FileManager.default.attributesOfItem(atPath: fleetformHome.url.path)
+        #expect((attributes[.posixPermissions] as? Int) == 0o700)
+        #expect(FileManager.default.fileExists(atPath: path))
+    }
+
+    @Test func upgradeFromTheFirstSchemaKeepsAccounts() throws {
+        let home = try TemporaryDirectory()
+        let path = home.url.appendingPathComponent("fleetform.sqlite").path
+        do {
+            // A database as the first release left it, with an account in it.
+            let pool = try DatabasePool(path: path)
+            _ = try InventoryDatabase(writer: pool, location: path, upTo: "0001_accounts")
+            try pool.write { db in
+                try db.execute(sql: """
+                    INSERT INTO accounts (account_id, name, ou_path, region, role_name, access_role_name, tags,
+                                          enabled, source, created_at, updated_at)
+                    VALUES ('012345678901', 'old', 'Root', 'us-east-1', 'r', 'OrganizationAccountAccessRole', '{}',
+                            1, 'file', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')
+                    """)
+            }
+            #expect(try pool.read { try $0.tableExists("inventory_changes") } == false)
+        }
+        let upgraded = try InventoryDatabase(path: path)
+        #expect(try upgraded.appliedMigrations() == EmbeddedMigration.all.map(\.name))
+        let accounts = try upgraded.allAccounts()
+        #expect(accounts.map(\.accountID) == ["012345678901"])
+        #expect(accounts.first?.createdAt == "2026-01-01T00:00:00Z")
+        // The upgraded schema works: an import is recorded in the new table.
+        _ = try upgraded.importAccounts(
+            [AccountSpec(accountID: "012345678901", name: "renamed", region: "us-east-1")],
+            source: .file, origin: "f.json", prune: false)
+        #expect(try upgraded.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM inventory_changes") } == 1)
+    }
+
+    @Test func refusesADatabaseFromANewerFleetform() throws {
+        let home = try TemporaryDirectory()
+        let path = home.url.appendingPathComponent("fleetform.sqlite").path
+        _ = try InventoryDatabase(path: path)
+        let pool = try DatabasePool(path: path)
+        try pool.write { db in
+            try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('9999_from_the_future')")
+        }
+        #expect(throws: InventoryDatabaseError.newerSchema(path: path, migrations: ["9999_from_the_future"])) {
+            _ = try InventoryDatabase(path: path)
+        }
+    }
+}
