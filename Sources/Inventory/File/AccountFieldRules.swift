@@ -27,27 +27,29 @@ public enum AccountFieldRules {
     /// A plausible address: one `@`, something before it, a dotted domain after it, no
     /// spaces or control characters, 6–64 characters (the limits AWS puts on account e-mail).
     public static func emailProblem(_ email: String) -> String? {
-        let problem = "must be an e-mail address like name@example.com, got \(quoted(email))"
+        func problem() -> String { "must be an e-mail address like name@example.com, got \(quoted(email))" }
         let bytes = Array(email.utf8)
         guard (6...64).contains(bytes.count),
               !bytes.contains(where: { $0 <= 0x20 || $0 == 0x7F }),
               let at = bytes.firstIndex(of: UInt8(ascii: "@")),
               at > 0,
               bytes.lastIndex(of: UInt8(ascii: "@")) == at
-        else { return problem }
+        else { return problem() }
         let domain = bytes[(at + 1)...].split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
-        guard domain.count >= 2, domain.allSatisfy({ !$0.isEmpty }) else { return problem }
+        guard domain.count >= 2, domain.allSatisfy({ !$0.isEmpty }) else { return problem() }
         return nil
     }
 
     /// `Root` followed by OU names separated by `/`, as discovery records them.
     public static func ouPathProblem(_ path: String) -> String? {
-        let problem = "must be a path of OU names starting at Root, like Root/Workloads/Prod, got \(quoted(path))"
+        func problem() -> String {
+            "must be a path of OU names starting at Root, like Root/Workloads/Prod, got \(quoted(path))"
+        }
         let segments = path.split(separator: "/", omittingEmptySubsequences: false)
-        guard segments.first == "Root" else { return problem }
+        guard segments.first == "Root" else { return problem() }
         for segment in segments.dropFirst() {
-            if segment.isEmpty || segment.utf8.count > 128 { return problem }
-            if segment.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) { return problem }
+            if segment.isEmpty || segment.utf8.count > 128 { return problem() }
+            if segment.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) { return problem() }
         }
         return nil
     }
@@ -105,7 +107,13 @@ public enum AccountFieldRules {
     }
 
     private static func isTagText(_ text: String) -> Bool {
-        text.unicodeScalars.allSatisfy { scalar in
+        // Fast path for the ASCII text nearly every tag is.
+        let asciiAllowed = text.utf8.allSatisfy { byte in
+            isDigit(byte) || isLowercaseLetter(byte) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+                || " _.:/=+-@".utf8.contains(byte)
+        }
+        if asciiAllowed { return true }
+        return text.unicodeScalars.allSatisfy { scalar in
             switch scalar.properties.generalCategory {
             case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
                  .decimalNumber, .letterNumber, .otherNumber, .spaceSeparator:

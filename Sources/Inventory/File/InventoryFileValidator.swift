@@ -28,22 +28,22 @@ struct InventoryFileValidator {
             report("$", "the file must hold a JSON object with \"management_account_id\" and \"accounts\", got \(document.typeName)")
             return nil
         }
-        checkKeys(of: root, allowed: Self.rootKeys, at: "")
+        let rootFields = fields(of: root, allowed: Self.rootKeys, at: "")
 
         var managementAccountID: String?
-        if let value = root["management_account_id"] {
+        if let value = rootFields[0] {
             managementAccountID = accountID(value, at: "management_account_id")
         } else {
             report("management_account_id", "missing; give the 12-digit ID of the organization's management account")
         }
 
         var defaults = Defaults()
-        if let value = root["defaults"] {
+        if let value = rootFields[1] {
             defaults = self.defaults(value)
         }
 
         var accounts: [AccountSpec] = []
-        switch root["accounts"] {
+        switch rootFields[2] {
         case nil:
             report("accounts", "missing; give a list of accounts (it may be empty)")
         case .array(let elements)?:
@@ -75,15 +75,15 @@ struct InventoryFileValidator {
             report("defaults", "expected an object, got \(value.typeName)")
             return Defaults()
         }
-        checkKeys(of: object, allowed: Self.defaultsKeys, at: "defaults.")
+        let field = fields(of: object, allowed: Self.defaultsKeys, at: "defaults.")
         var defaults = Defaults()
-        defaults.regionGiven = object["region"] != nil
-        defaults.region = optionalString(object["region"], at: "defaults.region", rule: AccountFieldRules.regionProblem)
-        defaults.roleName = optionalString(object["role_name"], at: "defaults.role_name",
+        defaults.regionGiven = field[0] != nil
+        defaults.region = optionalString(field[0], at: "defaults.region", rule: AccountFieldRules.regionProblem)
+        defaults.roleName = optionalString(field[1], at: "defaults.role_name",
                                            rule: AccountFieldRules.iamRoleNameProblem)
-        defaults.accessRoleName = optionalString(object["access_role_name"], at: "defaults.access_role_name",
+        defaults.accessRoleName = optionalString(field[2], at: "defaults.access_role_name",
                                                  rule: AccountFieldRules.iamRoleNameProblem)
-        if let tags = object["tags"] {
+        if let tags = field[3] {
             defaults.tags = self.tags(tags, at: "defaults.tags")
         }
         return defaults
@@ -97,39 +97,40 @@ struct InventoryFileValidator {
             return nil
         }
         let problemsBefore = problems.count
-        checkKeys(of: object, allowed: Self.accountKeys, at: "accounts[\(index)].")
+        // Slots in `accountKeys` order.
+        let field = fields(of: object, allowed: Self.accountKeys, at: "accounts[\(index)].")
 
         var id: String?
-        if let value = object["id"] {
+        if let value = field[0] {
             id = accountID(value, at: "accounts[\(index)].id")
         } else {
             report("accounts[\(index)].id", "missing; give the account's 12-digit ID as a string")
         }
         var name: String?
-        if let value = object["name"] {
+        if let value = field[1] {
             name = optionalString(value, at: "accounts[\(index)].name", rule: AccountFieldRules.accountNameProblem)
         } else {
             report("accounts[\(index)].name", "missing; give the account's name")
         }
-        let email = optionalString(object["email"], at: "accounts[\(index)].email", rule: AccountFieldRules.emailProblem)
-        let ouPath = optionalString(object["ou_path"], at: "accounts[\(index)].ou_path", rule: AccountFieldRules.ouPathProblem)
-        let region = optionalString(object["region"], at: "accounts[\(index)].region", rule: AccountFieldRules.regionProblem)
-        if object["region"] == nil, !defaults.regionGiven {
+        let email = optionalString(field[2], at: "accounts[\(index)].email", rule: AccountFieldRules.emailProblem)
+        let ouPath = optionalString(field[3], at: "accounts[\(index)].ou_path", rule: AccountFieldRules.ouPathProblem)
+        let region = optionalString(field[4], at: "accounts[\(index)].region", rule: AccountFieldRules.regionProblem)
+        if field[4] == nil, !defaults.regionGiven {
             report("accounts[\(index)].region", "missing, and defaults.region is not set")
         }
-        let roleName = optionalString(object["role_name"], at: "accounts[\(index)].role_name",
+        let roleName = optionalString(field[5], at: "accounts[\(index)].role_name",
                                       rule: AccountFieldRules.iamRoleNameProblem)
-        let accessRoleName = optionalString(object["access_role_name"], at: "accounts[\(index)].access_role_name",
+        let accessRoleName = optionalString(field[6], at: "accounts[\(index)].access_role_name",
                                             rule: AccountFieldRules.iamRoleNameProblem)
         var tags = defaults.tags
-        if let value = object["tags"] {
+        if let value = field[7] {
             tags.merge(self.tags(value, at: "accounts[\(index)].tags")) { _, account in account }
         }
         if tags.count > AccountFieldRules.maximumTagCount {
             report("accounts[\(index)].tags", "\(tags.count) tags including defaults.tags; IAM allows at most \(AccountFieldRules.maximumTagCount)")
         }
         var enabled = true
-        switch object["enabled"] {
+        switch field[8] {
         case nil, .null?: break
         case .bool(let flag)?: enabled = flag
         case let other?: report("accounts[\(index)].enabled", "expected true or false, got \(other.typeName)")
@@ -223,11 +224,14 @@ struct InventoryFileValidator {
         return tags
     }
 
-    /// Reports unknown and duplicate keys; `prefix` is the path of the object plus a dot.
-    private mutating func checkKeys(of object: JSONObject, allowed: [String], at prefix: @autoclosure () -> String) {
-        var seen: Set<String> = []
+    /// The members of `object` in the order of `allowed` (nil where absent), in one pass,
+    /// reporting unknown and duplicate keys; `prefix` is the path of the object plus a dot.
+    private mutating func fields(
+        of object: JSONObject, allowed: [String], at prefix: @autoclosure () -> String
+    ) -> [JSONValue?] {
+        var values = [JSONValue?](repeating: nil, count: allowed.count)
         for member in object.members {
-            if !allowed.contains(member.key) {
+            guard let slot = allowed.firstIndex(of: member.key) else {
                 var message = "unknown key"
                 if let suggestion = Self.closest(to: member.key, among: allowed) {
                     message += "; did you mean \"\(suggestion)\"?"
@@ -235,10 +239,15 @@ struct InventoryFileValidator {
                     message += " (allowed: \(allowed.joined(separator: ", ")))"
                 }
                 report(prefix() + member.key, message)
-            } else if !seen.insert(member.key).inserted {
-                report(prefix() + member.key, "duplicate key")
+                continue
             }
+            if values[slot] != nil {
+                report(prefix() + member.key, "duplicate key")
+                continue
+            }
+            values[slot] = member.value
         }
+        return values
     }
 
     private mutating func report(_ path: String, _ message: String) {

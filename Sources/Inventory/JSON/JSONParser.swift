@@ -175,14 +175,18 @@ public struct JSONParser {
         let openingQuote = index
         index += 1
         let start = index
-        // Fast path: no escapes, which is nearly every string in an inventory.
+        // Fast path: no escapes, which is nearly every string in an inventory; plain ASCII
+        // needs no UTF-8 validation.
+        var isASCII = true
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
-                let text = try decodeUTF8(bytes[start..<index], at: openingQuote)
+                let slice = bytes[start..<index]
+                let text = isASCII ? String(decoding: slice, as: UTF8.self) : try decodeUTF8(slice, at: openingQuote)
                 index += 1
                 return text
             }
+            if byte >= 0x80 { isASCII = false }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw error("control character in a string; write it as an escape such as \\n") }
             index += 1
