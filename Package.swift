@@ -10,6 +10,10 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        // FileDescriptor and FilePath for Subprocess, which uses but does not re-export them.
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // MARK: Executable
@@ -22,23 +26,54 @@ let package = Package(
 
         // MARK: Command line
 
-        /// Argument parsing, output formatting (table, JSON, CSV) and exit codes.
+        /// Argument parsing, output formatting (table, JSON, CSV, progress) and exit codes.
         .target(
             name: "FleetformCLI",
             dependencies: [
+                "Onboarding",
                 "Inventory",
+                "FleetformBasics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 
+        // MARK: Use cases
+
+        /// Apply, plan, retry, destroy: the scheduler that runs one job per account.
+        .target(
+            name: "Onboarding",
+            dependencies: ["Inventory", "Terraform", "FleetformBasics"]
+        ),
+
         // MARK: Inventory
 
-        /// The SQLite inventory: migrations, account records, the inventory file format.
+        /// The SQLite inventory: migrations, account records, runs and jobs, the inventory file format.
         .target(
             name: "Inventory",
             dependencies: [
+                "FleetformBasics",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
+        ),
+
+        // MARK: Terraform
+
+        /// Rendering per-account workspaces from a template and running `terraform` in them.
+        .target(
+            name: "Terraform",
+            dependencies: [
+                "FleetformBasics",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+
+        // MARK: Basics
+
+        /// A strict JSON parser and writer that keep key order and number text.
+        .target(
+            name: "FleetformBasics"
         ),
 
         // MARK: Tests
@@ -49,8 +84,20 @@ let package = Package(
             path: "Tests/TestSupport"
         ),
         .testTarget(
+            name: "FleetformBasicsTests",
+            dependencies: ["FleetformBasics"]
+        ),
+        .testTarget(
             name: "InventoryTests",
             dependencies: ["Inventory", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .testTarget(
+            name: "TerraformTests",
+            dependencies: ["Terraform", "TestSupport"]
+        ),
+        .testTarget(
+            name: "OnboardingTests",
+            dependencies: ["Onboarding", "Inventory", "Terraform", "TestSupport"]
         ),
         .testTarget(
             name: "FleetformCLITests",

@@ -12,7 +12,10 @@ public struct FleetformCommand: AsyncParsableCommand {
             65 invalid input data, 66 input file missing or unreadable, 130 interrupted.
             """,
         version: FleetformVersion.current,
-        subcommands: [InventoryCommand.self, StatusCommand.self]
+        subcommands: [
+            InventoryCommand.self, ApplyCommand.self, PlanCommand.self, RetryCommand.self, DestroyCommand.self,
+            StatusCommand.self, LogsCommand.self, RunsCommand.self, TemplateCommand.self,
+        ]
     )
 
     public init() {}
@@ -29,7 +32,9 @@ public struct FleetformCommand: AsyncParsableCommand {
                 try command.run()
             }
         } catch let failure as CommandFailure {
-            StandardStreams.writeError(failure.lines.map { "fleetform: error: \($0)" })
+            if !failure.lines.isEmpty {
+                StandardStreams.writeError(failure.lines.map { "fleetform: error: \($0)" })
+            }
             Foundation.exit(failure.exitCode)
         } catch {
             exit(withError: error)

@@ -1,3 +1,4 @@
+import FleetformBasics
 import Inventory
 
 /// `inventory list` as a table, with a closing count.

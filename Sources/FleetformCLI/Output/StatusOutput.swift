@@ -1,3 +1,4 @@
+import FleetformBasics
 import Inventory
 
 /// `status` as a table: one row per account, then one summary line of counts per status.
@@ -6,19 +7,40 @@ enum StatusTable {
         guard !statuses.isEmpty else {
             return "No accounts. Add some with `fleetform inventory import FILE`.\n"
         }
-        var table = TextTable(columns: [
-            .init(header: "ACCOUNT"),
-            .init(header: "NAME", flexible: true, minimumWidth: 12),
-            .init(header: "REGION"),
-            .init(header: "STATUS"),
-            .init(header: "ROLE ARN", flexible: true, minimumWidth: 12, keep: .end),
-        ])
-        for status in statuses {
-            table.append(
-                [status.accountID, status.name, status.region, status.status.rawValue, status.roleARN ?? "-"],
-                colors: [nil, nil, nil, color(of: status.status), nil])
+        func makeTable(compactARNs: Bool) -> TextTable {
+            var table = TextTable(columns: [
+                .init(header: "ACCOUNT"),
+                .init(header: "NAME", flexible: true, minimumWidth: 12),
+                .init(header: "REGION"),
+                .init(header: "STATUS"),
+                .init(header: "ROLE ARN / ERROR", flexible: true, minimumWidth: 12, keep: .end, shrinkOrder: 1),
+            ])
+            for status in statuses {
+                // A failed account shows why instead of an ARN; `status --json` has both.
+                let showsError = status.error != nil && [.failed, .interrupted, .drifted].contains(status.status)
+                let arn = status.roleARN.map { compactARNs ? compact($0, accountID: status.accountID) : $0 } ?? "-"
+                table.append(
+                    [status.accountID, status.name, status.region, status.status.rawValue, showsError ? status.error! : arn],
+                    colors: [nil, nil, nil, color(of: status.status), showsError ? color(of: status.status) : nil],
+                    keeps: [nil, nil, nil, nil, showsError ? .start : nil])
+            }
+            return table
+        }
+        // Full ARNs when they fit; otherwise drop the `arn:aws:iam::<account>:` prefix,
+        // which repeats the ACCOUNT column, so the role name stays readable.
+        var table = makeTable(compactARNs: false)
+        let longestARN = statuses.compactMap(\.roleARN).map(\.count).max() ?? 0
+        if let width = table.fittedWidths(maximumTotal: terminal.width).last, width < longestARN {
+            table = makeTable(compactARNs: true)
         }
         return table.render(width: terminal.width, terminal: terminal) + summaryLine(statuses, terminal: terminal)
+    }
+
+    /// `role/name` for `arn:aws:iam::<accountID>:role/name`; other ARNs unchanged.
+    static func compact(_ arn: String, accountID: String) -> String {
+        let parts = arn.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
+        guard parts.count == 6, parts[4] == accountID else { return arn }
+        return String(parts[5])
     }
 
     /// `12 accounts: 9 succeeded, 2 failed, 1 never_run`, statuses in their lifecycle order.

@@ -9,6 +9,8 @@ struct TextTable {
         var minimumWidth = 8
         /// Which end of a too-long cell survives; ARNs keep their end, names their start.
         var keep: KeptEnd = .start
+        /// Flexible columns with a lower number give up width first.
+        var shrinkOrder = 0
     }
 
     enum KeptEnd {
@@ -20,21 +22,24 @@ struct TextTable {
     var rows: [[String]] = []
     /// An optional colour per row and column, applied after fitting so escapes never count as width.
     var colors: [[ANSIColor?]] = []
+    /// Per-cell overrides of the column's `keep` (an error message in an ARN column keeps its start).
+    var keeps: [[KeptEnd?]] = []
 
     init(columns: [Column]) {
         self.columns = columns
     }
 
-    mutating func append(_ cells: [String], colors: [ANSIColor?]? = nil) {
+    mutating func append(_ cells: [String], colors: [ANSIColor?]? = nil, keeps: [KeptEnd?]? = nil) {
         rows.append(cells)
         self.colors.append(colors ?? Array(repeating: nil, count: cells.count))
+        self.keeps.append(keeps ?? Array(repeating: nil, count: cells.count))
     }
 
     func render(width: Int, terminal: Terminal) -> String {
         let widths = fittedWidths(maximumTotal: width)
-        var output = line(columns.map(\.header), widths: widths, colors: nil, terminal: terminal)
+        var output = line(columns.map(\.header), widths: widths, colors: nil, keeps: nil, terminal: terminal)
         for (index, row) in rows.enumerated() {
-            output += line(row, widths: widths, colors: colors[index], terminal: terminal)
+            output += line(row, widths: widths, colors: colors[index], keeps: keeps[index], terminal: terminal)
         }
         return output
     }
@@ -50,17 +55,21 @@ struct TextTable {
         var excess = widths.reduce(0, +) + gaps - maximumTotal
         while excess > 0 {
             let candidates = columns.indices.filter { columns[$0].flexible && widths[$0] > columns[$0].minimumWidth }
-            guard let widest = candidates.max(by: { widths[$0] < widths[$1] }) else { break }
+            guard let order = candidates.map({ columns[$0].shrinkOrder }).min() else { break }
+            guard let widest = candidates.filter({ columns[$0].shrinkOrder == order })
+                .max(by: { widths[$0] < widths[$1] }) else { break }
             widths[widest] -= 1
             excess -= 1
         }
         return widths
     }
 
-    private func line(_ cells: [String], widths: [Int], colors: [ANSIColor?]?, terminal: Terminal) -> String {
+    private func line(
+        _ cells: [String], widths: [Int], colors: [ANSIColor?]?, keeps: [KeptEnd?]?, terminal: Terminal
+    ) -> String {
         var parts: [String] = []
         for (index, cell) in cells.enumerated() {
-            var text = Self.fit(cell, width: widths[index], keep: columns[index].keep)
+            var text = Self.fit(cell, width: widths[index], keep: keeps?[index] ?? columns[index].keep)
             let isLast = index == cells.count - 1
             let padding = isLast ? "" : String(repeating: " ", count: widths[index] - text.count)
             text = terminal.paint(text, colors?[index]) + padding

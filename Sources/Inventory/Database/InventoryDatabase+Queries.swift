@@ -11,23 +11,25 @@ extension InventoryDatabase {
         }
     }
 
-    /// The onboarding status of every enabled account, in the same order as `allAccounts`.
-    ///
-    /// Until runs exist every account is `never_run`; the runs migration extends this
-    /// query with each account's latest job.
+    /// The onboarding status of every enabled account, and of disabled accounts that
+    /// still have a role, in the same order as `allAccounts`.
     public func accountStatuses() throws -> [AccountStatus] {
         try read { db in
             var statuses: [AccountStatus] = []
             let rows = try Row.fetchCursor(db, sql: """
-                SELECT account_id, name, ou_path, region, updated_at
-                FROM accounts
-                WHERE enabled = 1
-                ORDER BY ou_path, name, account_id
+                SELECT a.account_id, a.name, a.ou_path, a.region, coalesce(s.status, 'never_run'),
+                       s.role_arn, s.policy_arn, s.instance_profile_arn, s.last_run_id, coalesce(s.attempts, 0),
+                       s.error, coalesce(s.updated_at, a.updated_at)
+                FROM accounts a LEFT JOIN account_state s ON s.account_id = a.account_id
+                WHERE a.enabled = 1 OR (s.status IS NOT NULL AND s.status NOT IN ('destroyed', 'skipped'))
+                ORDER BY a.ou_path, a.name, a.account_id
                 """)
             while let row = try rows.next() {
                 statuses.append(AccountStatus(
-                    accountID: row[0], name: row[1], ouPath: row[2], region: row[3], status: .neverRun,
-                    updatedAt: row[4]))
+                    accountID: row[0], name: row[1], ouPath: row[2], region: row[3],
+                    status: OnboardingStatus(rawValue: row[4]) ?? .neverRun,
+                    roleARN: row[5], policyARN: row[6], instanceProfileARN: row[7], lastRunID: row[8],
+                    attempts: row[9], error: row[10], updatedAt: row[11]))
             }
             return statuses
         }

@@ -84,6 +84,10 @@ public final class InventoryDatabase: Sendable {
     func write<T>(_ body: (Database) throws -> T) throws -> T {
         try writer.write(body)
     }
+
+    func writeWithoutTransaction<T>(_ body: (Database) throws -> T) throws -> T {
+        try writer.writeWithoutTransaction(body)
+    }
 }
 
 /// Why the inventory database could not be used.

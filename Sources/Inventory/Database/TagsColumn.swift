@@ -1,3 +1,4 @@
+import FleetformBasics
 /// The `tags` column's text form: a JSON object with keys sorted, so two equal tag sets
 /// are equal strings and an unchanged re-import needs no decoding to compare.
 enum TagsColumn {

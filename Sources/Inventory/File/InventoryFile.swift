@@ -1,3 +1,4 @@
+import FleetformBasics
 /// The inventory file (`inventory.example.json`): the organization's management account,
 /// defaults, and the member accounts with those defaults applied.
 public struct InventoryFile: Sendable, Equatable {

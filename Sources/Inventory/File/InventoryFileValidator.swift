@@ -1,3 +1,4 @@
+import FleetformBasics
 /// Walks a parsed inventory document, collecting every problem with its JSON path and
 /// building the account specs when there are none.
 ///

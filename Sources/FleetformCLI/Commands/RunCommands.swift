@@ -1,0 +1,115 @@
+import ArgumentParser
+import Foundation
+import Inventory
+import Onboarding
+import Terraform
+
+/// `fleetform apply`: create or update the gateway role in every selected account.
+struct ApplyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "apply",
+        abstract: "Create or update the gateway role in the selected accounts.",
+        discussion: """
+            Accounts whose last successful apply used the same template, variables and Terraform \
+            version are skipped without starting terraform (use --force to run them anyway).
+            """
+    )
+
+    @OptionGroup(title: "Selection") var selection: SelectionOptions
+    @OptionGroup(title: "Run") var run: RunOptions
+    @OptionGroup var template: TemplateOption
+    @Flag(help: "Run accounts that are already up to date too.") var force = false
+    @OptionGroup(title: "Global options") var global: GlobalOptions
+
+    func run() async throws {
+        let templateName = TemplateArgument.name(template.template)
+        try await RunDriver(global: global, runOptions: run).execute(.apply, force: force) { database in
+            try RunPreparation.jobs(operation: .apply, selection: selection.selection, template: templateName, database: database)
+        }
+    }
+}
+
+/// `fleetform plan`: what apply would change, per account and in total.
+struct PlanCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Show what apply would change in the selected accounts, and change nothing."
+    )
+
+    @OptionGroup(title: "Selection") var selection: SelectionOptions
+    @OptionGroup(title: "Run") var run: RunOptions
+    @OptionGroup var template: TemplateOption
+    @Flag(help: "Exit 2 when any account has changes (0: none, 1: failures), like terraform plan.")
+    var detailedExitcode = false
+    @OptionGroup(title: "Global options") var global: GlobalOptions
+
+    func run() async throws {
+        let templateName = TemplateArgument.name(template.template)
+        try await RunDriver(global: global, runOptions: run).execute(.plan, detailedExitCode: detailedExitcode) { database in
+            try RunPreparation.jobs(operation: .plan, selection: selection.selection, template: templateName, database: database)
+        }
+    }
+}
+
+/// `fleetform retry`: run again the accounts whose latest job failed or was interrupted.
+struct RetryCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "retry",
+        abstract: "Run again the accounts whose latest apply or destroy failed or was interrupted.",
+        discussion: "Each account is retried with the operation and template of the job that failed."
+    )
+
+    @OptionGroup(title: "Selection (narrows the accounts to retry)") var selection: SelectionOptions
+    @OptionGroup(title: "Run") var run: RunOptions
+    @OptionGroup(title: "Global options") var global: GlobalOptions
+
+    func run() async throws {
+        try await RunDriver(global: global, runOptions: run).execute(.retry, force: true) { database in
+            try RunPreparation.retryJobs(selection: selection.selection, database: database)
+        }
+    }
+}
+
+/// `fleetform destroy`: remove what apply created.
+struct DestroyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "destroy",
+        abstract: "Destroy the gateway role, policy and instance profile in the selected accounts."
+    )
+
+    @OptionGroup(title: "Selection") var selection: SelectionOptions
+    @OptionGroup(title: "Run") var run: RunOptions
+    @OptionGroup var template: TemplateOption
+    @Flag(help: "Do not ask for confirmation (required when not run from a terminal).") var yes = false
+    @OptionGroup(title: "Global options") var global: GlobalOptions
+
+    func run() async throws {
+        let templateName = TemplateArgument.name(template.template)
+        try await RunDriver(global: global, runOptions: run).execute(.destroy) { database in
+            let jobs = try RunPreparation.jobs(operation: .destroy, selection: selection.selection, template: templateName,
+                                               database: database)
+            try confirm(count: jobs.count)
+            return jobs
+        }
+    }
+
+    private func confirm(count: Int) throws {
+        guard !yes else { return }
+        guard isatty(STDIN_FILENO) == 1 else {
+            throw CommandFailure(exitCode: ExitStatus.usage,
+                                 "destroy: refusing to destroy \(count) accounts without --yes when not run from a terminal")
+        }
+        StandardStreams.write("Destroy the gateway role in \(count) accounts? Type 'destroy' to confirm: ")
+        guard readLine()?.trimmingCharacters(in: .whitespaces) == "destroy" else {
+            throw CommandFailure(exitCode: ExitStatus.usage, "destroy: not confirmed; nothing was changed")
+        }
+    }
+}
+
+/// `--template DIR` as recorded in runs: the built-in name, or the directory's absolute path.
+enum TemplateArgument {
+    static func name(_ directory: String?) -> String {
+        guard let directory else { return TerraformTemplate.builtInName }
+        return URL(fileURLWithPath: directory).standardizedFileURL.path
+    }
+}

@@ -1,0 +1,74 @@
+import ArgumentParser
+import Inventory
+import Onboarding
+
+/// `--account ID`… and `--ou PATH_PREFIX`…: which accounts a command works on.
+struct SelectionOptions: ParsableArguments {
+    @Option(name: .customLong("account"), help: ArgumentHelp(
+        "Only this account (repeatable).", valueName: "id"))
+    var accounts: [String] = []
+
+    @Option(name: .customLong("ou"), help: ArgumentHelp(
+        "Only accounts under this OU path, e.g. Root/Workloads/Prod (repeatable).", valueName: "path-prefix"))
+    var ous: [String] = []
+
+    func validate() throws {
+        for id in accounts where AccountFieldRules.accountIDProblem(id) != nil {
+            throw ValidationError("--account \(id): must be a 12-digit account ID")
+        }
+        for ou in ous where AccountFieldRules.ouPathProblem(ou.hasSuffix("/") ? String(ou.dropLast()) : ou) != nil {
+            throw ValidationError("--ou \(ou): must be an OU path starting at Root, like Root/Workloads")
+        }
+    }
+
+    var selection: AccountSelection {
+        AccountSelection(accountIDs: accounts, ouPrefixes: ous)
+    }
+}
+
+/// Options of every command that runs terraform.
+struct RunOptions: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "Terraform processes at once (default: 2 per core, lowered to what memory holds).", valueName: "n"))
+    var parallel: Int?
+
+    @Option(help: ArgumentHelp(
+        "Failed accounts to accept before no new job starts: a count or a percentage (10%). Default: attempt every account.",
+        valueName: "n|p%"))
+    var failureTolerance: String?
+
+    @Option(help: ArgumentHelp("Attempts per account for transient errors (throttling, lock contention).", valueName: "n"))
+    var maxAttempts = 3
+
+    @Option(help: ArgumentHelp("The terraform binary (default: terraform on PATH).", valueName: "path"))
+    var terraform: String?
+
+    @Option(help: ArgumentHelp("Seconds a stopped terraform gets to save its state before it is killed.", valueName: "seconds"))
+    var gracePeriod = 60
+
+    @Flag(help: "Pass TF_LOG and friends to terraform (blanked by default: they flood the logs).")
+    var terraformLog = false
+
+    func validate() throws {
+        if let parallel, parallel < 1 { throw ValidationError("--parallel \(parallel): must be at least 1") }
+        if maxAttempts < 1 { throw ValidationError("--max-attempts \(maxAttempts): must be at least 1") }
+        if gracePeriod < 0 { throw ValidationError("--grace-period \(gracePeriod): must not be negative") }
+        if let failureTolerance, FailureTolerance(failureTolerance) == nil {
+            throw ValidationError("--failure-tolerance \(failureTolerance): must be a count (3) or a percentage (10%)")
+        }
+    }
+
+    func onboardingOptions(parallel: Int, force: Bool) -> OnboardingOptions {
+        OnboardingOptions(
+            parallel: parallel, failureTolerance: failureTolerance.flatMap(FailureTolerance.init),
+            maxAttempts: maxAttempts, force: force, terraformDebugLog: terraformLog)
+    }
+}
+
+/// `--template DIR`.
+struct TemplateOption: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "A Terraform root module to render per account instead of the built-in akeyless-gateway-role (see `template export`).",
+        valueName: "dir"))
+    var template: String?
+}

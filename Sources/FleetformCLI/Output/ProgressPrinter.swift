@@ -1,0 +1,194 @@
+import Foundation
+import Inventory
+import Onboarding
+import Synchronization
+
+/// Shows a run's progress. On a terminal: one line, rewritten in place, with done /
+/// failed / running / left, elapsed time and an ETA, and nothing from terraform
+/// interleaved. Elsewhere (a pipe, CI): one line per finished account.
+final class ProgressPrinter: Sendable {
+    private struct State {
+        var command = ""
+        var total = 0
+        var done = 0
+        var failed = 0
+        var running = 0
+        var started = ContinuousClock.now
+        var lineShown = false
+        var finished = false
+    }
+
+    private let terminal: Terminal
+    private let isTTY: Bool
+    private let state = Mutex(State())
+
+    init(terminal: Terminal, isTTY: Bool) {
+        self.terminal = terminal
+        self.isTTY = isTTY
+        if isTTY {
+            // Refresh elapsed time and ETA while terraform runs quietly.
+            Task.detached { [weak self] in
+                while let self, !self.isFinished {
+                    try? await Task.sleep(for: .seconds(1))
+                    self.redraw()
+                }
+            }
+        }
+    }
+
+    private var isFinished: Bool { state.withLock { $0.finished } }
+
+    func handle(_ event: OnboardingEvent) {
+        switch event {
+        case .runStarted(let runID, let command, let selected, let toRun, let upToDate, let parallel):
+            state.withLock { state in
+                state.command = command.rawValue
+                state.total = toRun
+                state.started = .now
+            }
+            var line = "\(command.rawValue) \(runID): \(selected) selected, \(toRun) to run"
+            if upToDate > 0 { line += ", \(upToDate) up to date or with nothing to do" }
+            line += ", \(parallel) at a time"
+            print(line)
+        case .jobStarted(_, let attempt):
+            if attempt == 1 { state.withLock { $0.running += 1 } }
+            redraw()
+        case .attemptFailed(let accountID, let attempt, let error, let delay):
+            if !isTTY {
+                print("retry    \(accountID)  attempt \(attempt) failed, retrying in \(Self.format(delay)): \(error)")
+            }
+        case .waitingForSurvivor(let accountID, let pid):
+            print("wait     \(accountID)  terraform pid \(pid) from an earlier run is still working on this account")
+        case .jobFinished(let job):
+            let wasStarted = job.attempts > 0
+            state.withLock { state in
+                if wasStarted {
+                    state.running -= 1
+                    state.done += 1
+                    if job.status == .failed { state.failed += 1 }
+                }
+            }
+            if !isTTY && (wasStarted || job.status != .skipped) {
+                print(Self.line(for: job))
+            } else {
+                redraw()
+            }
+        case .toleranceExceeded(let failed, let allowed):
+            print("\(failed) accounts failed, more than the tolerance of \(allowed): no new accounts will start")
+        case .stopping:
+            break
+        case .runFinished:
+            break
+        }
+    }
+
+    func noteStopping(signalled: Int) {
+        print("Stopping: no new accounts will start; asked \(signalled) running terraform to stop (Ctrl-C again to kill them).")
+    }
+
+    func finish() {
+        state.withLock { $0.finished = true }
+        clearLine()
+    }
+
+    /// One finished account, for logs and pipes.
+    static func line(for job: JobSummary) -> String {
+        let status = job.status.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)
+        var line = "\(status) \(job.accountID)  \(job.accountName)"
+        if let changes = job.changes, job.operation == .plan {
+            line += "  +\(changes.add) ~\(changes.change) -\(changes.remove)"
+        } else if let arn = job.roleARN {
+            line += "  \(arn)"
+        }
+        if let error = job.error { line += "  \(error)" }
+        if let reason = job.skipReason { line += "  (\(reason))" }
+        return line
+    }
+
+    // MARK: Drawing
+
+    private func print(_ line: String) {
+        clearLine()
+        StandardStreams.write(line + "\n")
+        redraw()
+    }
+
+    private func redraw() {
+        guard isTTY else { return }
+        let text = state.withLock { state -> String? in
+            guard !state.finished, state.total > 0 else { return nil }
+            state.lineShown = true
+            let elapsed = ContinuousClock.now - state.started
+            let left = state.total - state.done - state.running
+            var line = "\(state.command): \(state.done)/\(state.total) done, \(state.failed) failed, \(state.running) running, \(left) left · \(Self.format(elapsed))"
+            if state.done > 0, state.done < state.total {
+                let perJob = elapsed / state.done
+                line += " · ETA \(Self.format(perJob * (state.total - state.done)))"
+            }
+            return line
+        }
+        guard let text else { return }
+        StandardStreams.write("\r\u{1B}[K" + String(text.prefix(terminal.width - 1)))
+    }
+
+    private func clearLine() {
+        let shown = state.withLock { state -> Bool in
+            defer { state.lineShown = false }
+            return state.lineShown
+        }
+        if isTTY && shown { StandardStreams.write("\r\u{1B}[K") }
+    }
+
+    static func format(_ duration: Duration) -> String {
+        let seconds = Int(duration.components.seconds)
+        if seconds < 60 { return "\(seconds)s" }
+        if seconds < 3600 { return "\(seconds / 60)m\(String(format: "%02d", seconds % 60))s" }
+        return "\(seconds / 3600)h\(String(format: "%02d", seconds / 60 % 60))m"
+    }
+}
+
+/// The end of a run: counts, then every failed or interrupted account with its first
+/// error on one line and the path of its full log.
+enum RunSummaryText {
+    static func render(_ report: RunReport, terminal: Terminal) -> String {
+        var out = ""
+        let counts = [JobStatus.succeeded, .failed, .interrupted, .skipped].compactMap { status -> String? in
+            let count = report.count(status)
+            guard count > 0 else { return nil }
+            return terminal.paint("\(count) \(status.rawValue)", StatusTable.color(of: OnboardingStatus(rawValue: status.rawValue) ?? .neverRun))
+        }
+        out += "\(report.command.rawValue) \(report.runID) \(report.outcome.rawValue) in \(ProgressPrinter.format(report.elapsed)): \(counts.joined(separator: ", "))\n"
+
+        if report.command == .plan {
+            let planned = report.jobs.filter { $0.status == .succeeded }
+            let add = planned.reduce(0) { $0 + ($1.changes?.add ?? 0) }
+            let change = planned.reduce(0) { $0 + ($1.changes?.change ?? 0) }
+            let remove = planned.reduce(0) { $0 + ($1.changes?.remove ?? 0) }
+            let withChanges = planned.filter { ($0.changes?.add ?? 0) + ($0.changes?.change ?? 0) + ($0.changes?.remove ?? 0) > 0 }
+            if !withChanges.isEmpty {
+                var table = TextTable(columns: [.init(header: "ACCOUNT"), .init(header: "NAME", flexible: true), .init(header: "PLAN")])
+                for job in withChanges {
+                    table.append([job.accountID, job.accountName, "+\(job.changes!.add) ~\(job.changes!.change) -\(job.changes!.remove)"])
+                }
+                out += table.render(width: terminal.width, terminal: terminal)
+            }
+            out += "plan total: +\(add) ~\(change) -\(remove) in \(withChanges.count) of \(planned.count) accounts\n"
+        }
+
+        let problems = report.jobs.filter { $0.status == .failed || $0.status == .interrupted }
+        if !problems.isEmpty {
+            let noun = problems.count == 1 ? "account" : "accounts"
+            out += "\n" + terminal.paint("\(problems.count) \(noun) did not finish:", .red) + "\n"
+            for job in problems {
+                let head = "\(job.accountID)  \(job.accountName)  \(job.status.rawValue): "
+                let room = max(terminal.width - head.count, 20)
+                out += head + TextTable.fit(job.error ?? "no error message", width: room, keep: .start) + "\n"
+                if let log = job.logPath, FileManager.default.fileExists(atPath: log) {
+                    out += "    log: \(log)\n"
+                }
+            }
+            out += "Run `fleetform retry` to run them again.\n"
+        }
+        return out
+    }
+}

@@ -1,0 +1,245 @@
+import Crypto
+import Foundation
+import Inventory
+import Synchronization
+import Terraform
+
+/// Everything a worker needs to run one job through its attempts.
+struct JobContext: Sendable {
+    var runID: String
+    var database: InventoryDatabase
+    var layout: HomeLayout
+    var runner: TerraformRunner
+    var renderer: WorkspaceRenderer
+    var options: OnboardingOptions
+    var stop: StopController
+    var gate: InitGate
+    var events: @Sendable (OnboardingEvent) -> Void
+    /// Terraform pids recorded for these accounts by earlier runs.
+    var survivors: [String: Int32]
+
+    /// Runs the job to a final status. Never throws: whatever goes wrong becomes the
+    /// job's error, so one broken account cannot stop the other 499.
+    func execute(_ job: RunScheduler.PreparedJob) async -> JobSummary {
+        let accountID = job.account.accountID
+        let logPath = layout.logFile(runID: runID, accountID: accountID)
+        await waitForSurvivor(accountID: accountID)
+
+        var attempt = 0
+        while true {
+            attempt += 1
+            if stop.isStopRequested {
+                return finish(job, attempts: attempt - 1, logPath: logPath.path,
+                              result: JobResult(status: .interrupted, error: "not started: the run was interrupted"))
+            }
+            do {
+                try database.startAttempt(jobID: job.record.jobID, attempt: attempt,
+                                          configHash: job.rendering.configHash, logPath: logPath.path)
+            } catch {
+                return finish(job, attempts: attempt, logPath: logPath.path,
+                              result: JobResult(status: .failed, error: "cannot record the job: \(error)"))
+            }
+            events(.jobStarted(accountID: accountID, attempt: attempt))
+
+            let outcome = await runAttempt(job, log: logPath)
+            let termination = outcome.termination.map(Self.describe) ?? "not started"
+            switch outcome.result.status {
+            case .failed where !stop.isStopRequested && attempt < options.maxAttempts && outcome.transient:
+                let delay = backoff(attempt: attempt)
+                try? database.finishAttempt(jobID: job.record.jobID, attempt: attempt, termination: termination,
+                                            transient: true, error: outcome.result.error)
+                events(.attemptFailed(accountID: accountID, attempt: attempt,
+                                      error: outcome.result.error ?? "failed", delay: delay))
+                await sleep(delay)
+                continue
+            default:
+                try? database.finishAttempt(jobID: job.record.jobID, attempt: attempt, termination: termination,
+                                            transient: outcome.transient, error: outcome.result.error)
+                var summary = finish(job, attempts: attempt, logPath: logPath.path, result: outcome.result)
+                summary.changes = outcome.changes
+                return summary
+            }
+        }
+    }
+
+    private struct AttemptOutcome {
+        var result: JobResult
+        var termination: TerraformRunner.Termination?
+        var transient: Bool
+        var changes: TerraformReport.ChangeSummary?
+    }
+
+    /// One attempt: render, init if needed, then the job's terraform command.
+    private func runAttempt(_ job: RunScheduler.PreparedJob, log: URL) async -> AttemptOutcome {
+        let workspace: URL
+        do {
+            workspace = try renderer.write(job.rendering)
+        } catch {
+            return AttemptOutcome(result: JobResult(status: .failed, error: "\(error)"), transient: false)
+        }
+
+        if let failure = await initialise(job, workspace: workspace, log: log) {
+            return failure
+        }
+
+        let outcome: TerraformRunner.Outcome
+        do {
+            switch job.record.operation {
+            case .apply: outcome = try await runTerraform(ApplyInvocation(), job: job, workspace: workspace, log: log)
+            case .plan: outcome = try await runTerraform(PlanInvocation(), job: job, workspace: workspace, log: log)
+            case .destroy: outcome = try await runTerraform(DestroyInvocation(), job: job, workspace: workspace, log: log)
+            }
+        } catch {
+            return AttemptOutcome(result: JobResult(status: .failed, error: "\(error)"), transient: false)
+        }
+        return evaluate(outcome, operation: job.record.operation)
+    }
+
+    /// `terraform init`, unless the workspace is already initialised for the same
+    /// template, backend and lock file. The first init of a template runs alone.
+    private func initialise(_ job: RunScheduler.PreparedJob, workspace: URL, log: URL) async -> AttemptOutcome? {
+        let marker = workspace.appendingPathComponent(".terraform/fleetform-init")
+        let fingerprint = initFingerprint(job, workspace: workspace)
+        if let existing = try? String(contentsOf: marker, encoding: .utf8), existing == fingerprint {
+            return nil
+        }
+        let template = job.record.template
+        let alone = await gate.enter(template)
+        var succeeded = false
+        defer {
+            if alone {
+                let result = succeeded
+                Task { await gate.leave(template, succeeded: result) }
+            }
+        }
+        let outcome: TerraformRunner.Outcome
+        do {
+            outcome = try await runTerraform(InitInvocation(), job: job, workspace: workspace, log: log)
+        } catch {
+            return AttemptOutcome(result: JobResult(status: .failed, error: "\(error)"), transient: false)
+        }
+        guard outcome.termination.succeeded else {
+            var failure = evaluate(outcome, operation: job.record.operation)
+            failure.result.error = "terraform init: " + (failure.result.error ?? "failed")
+            return failure
+        }
+        succeeded = true
+        // The lock file may have just been written by init; fingerprint what is there now.
+        try? initFingerprint(job, workspace: workspace).write(to: marker, atomically: true, encoding: .utf8)
+        return nil
+    }
+
+    private func initFingerprint(_ job: RunScheduler.PreparedJob, workspace: URL) -> String {
+        var hasher = SHA256()
+        for file in job.rendering.template.files {
+            hasher.update(data: Array(file.path.utf8))
+            hasher.update(data: file.contents)
+        }
+        hasher.update(data: Array(job.rendering.backendJSON.utf8))
+        hasher.update(data: Array(renderer.terraformVersion.utf8))
+        if let lock = FileManager.default.contents(atPath: workspace.appendingPathComponent(".terraform.lock.hcl").path) {
+            hasher.update(data: lock)
+        }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
+    private func runTerraform(
+        _ invocation: some TerraformInvocation, job: RunScheduler.PreparedJob, workspace: URL, log: URL
+    ) async throws -> TerraformRunner.Outcome {
+        let started = Mutex<Int32?>(nil)
+        let database = self.database
+        let stop = self.stop
+        let jobID = job.record.jobID
+        let outcome = try await runner.run(invocation, in: workspace, log: log) { pid in
+            started.withLock { $0 = pid }
+            stop.register(pid)
+            try? database.recordTerraformPID(jobID: jobID, pid: pid)
+        }
+        if let pid = started.withLock({ $0 }) { stop.unregister(pid) }
+        return outcome
+    }
+
+    /// Turns terraform's exit and report into a job result.
+    private func evaluate(_ outcome: TerraformRunner.Outcome, operation: JobOperation) -> AttemptOutcome {
+        let report = outcome.report
+        let succeeded = outcome.termination.succeeded || (operation == .plan && outcome.termination == .exited(2))
+        if succeeded {
+            switch operation {
+            case .apply:
+                guard let roleARN = report.outputs["role_arn"], !roleARN.isEmpty else {
+                    return AttemptOutcome(
+                        result: JobResult(status: .failed, error: "terraform apply succeeded but the template's output role_arn is empty"),
+                        termination: outcome.termination, transient: false, changes: report.changes)
+                }
+                return AttemptOutcome(
+                    result: JobResult(status: .succeeded, roleARN: roleARN, policyARN: report.outputs["policy_arn"],
+                                      instanceProfileARN: report.outputs["instance_profile_arn"]),
+                    termination: outcome.termination, transient: false, changes: report.changes)
+            case .plan:
+                let changes = report.changes
+                return AttemptOutcome(
+                    result: JobResult(status: .succeeded,
+                                      planChanges: changes.map { ($0.add, $0.change, $0.remove) } ?? (0, 0, 0)),
+                    termination: outcome.termination, transient: false, changes: changes ?? .init(add: 0, change: 0, remove: 0))
+            case .destroy:
+                return AttemptOutcome(result: JobResult(status: .succeeded), termination: outcome.termination,
+                                      transient: false, changes: report.changes)
+            }
+        }
+        if stop.isStopRequested {
+            return AttemptOutcome(
+                result: JobResult(status: .interrupted, error: "interrupted (\(Self.describe(outcome.termination)))"),
+                termination: outcome.termination, transient: false)
+        }
+        let message = report.firstError?.oneLine ?? "terraform \(Self.describe(outcome.termination)) without an error message"
+        return AttemptOutcome(
+            result: JobResult(status: .failed, error: message), termination: outcome.termination,
+            transient: TransientErrors.isTransient(report: report), changes: report.changes)
+    }
+
+    private func finish(_ job: RunScheduler.PreparedJob, attempts: Int, logPath: String, result: JobResult) -> JobSummary {
+        do {
+            try database.finishJob(jobID: job.record.jobID, result: result)
+        } catch {
+            // The result is in the log; the next command will mark the job interrupted.
+        }
+        return JobSummary(
+            accountID: job.account.accountID, accountName: job.account.name, operation: job.record.operation,
+            status: result.status, attempts: attempts, roleARN: result.roleARN, changes: nil, error: result.error,
+            skipReason: nil, logPath: logPath)
+    }
+
+    /// Exponential backoff with equal jitter: half the delay is fixed, half random, so
+    /// throttled accounts do not retry in lockstep.
+    func backoff(attempt: Int) -> Duration {
+        let exponential = options.retryBaseDelay * (1 << min(attempt - 1, 16))
+        let capped = min(exponential, options.retryMaximumDelay)
+        return capped / 2 + capped / 2 * Double.random(in: 0...1)
+    }
+
+    /// Sleeps, waking early when a stop is requested.
+    private func sleep(_ duration: Duration) async {
+        let clock = ContinuousClock()
+        let deadline = clock.now + duration
+        while clock.now < deadline, !stop.isStopRequested {
+            try? await Task.sleep(for: min(.milliseconds(200), deadline - clock.now))
+        }
+    }
+
+    /// A terraform from a killed fleetform may still hold the account's state lock and
+    /// be creating resources; racing it would fail on the lock or, worse, duplicate them.
+    private func waitForSurvivor(accountID: String) async {
+        guard let pid = survivors[accountID], ProcessGroup.isTerraform(pid) else { return }
+        events(.waitingForSurvivor(accountID: accountID, pid: pid))
+        while ProcessGroup.isTerraform(pid), !stop.isStopRequested {
+            try? await Task.sleep(for: .milliseconds(500))
+        }
+    }
+
+    static func describe(_ termination: TerraformRunner.Termination) -> String {
+        switch termination {
+        case .exited(let code): "exit \(code)"
+        case .signaled(let signal): "signal \(signal)"
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import Inventory
+import Terraform
+
+/// The steps every run command takes before its first job, kept out of the command line
+/// so they are reachable from tests: close abandoned runs, find and check terraform,
+/// choose the jobs.
+public enum RunPreparation {
+    /// Finds terraform (`--terraform` or PATH), checks its version once, and builds the
+    /// runner with the environment rules of DESIGN.md.
+    public static func terraformRunner(
+        explicitPath: String?, layout: HomeLayout, environment: [String: String], debugLog: Bool,
+        gracePeriod: Duration = .seconds(60)
+    ) async throws(TerraformError) -> (runner: TerraformRunner, version: TerraformVersion) {
+        let executable = try TerraformLocator.locate(explicit: explicitPath, environment: environment)
+        let overrides = TerraformEnvironment.overrides(
+            inherited: environment, pluginCache: layout.pluginCache.path, debugLog: debugLog)
+        if overrides["TF_PLUGIN_CACHE_DIR"] != nil {
+            try? FileManager.default.createDirectory(at: layout.pluginCache, withIntermediateDirectories: true,
+                                                     attributes: [.posixPermissions: 0o700])
+        }
+        let runner = TerraformRunner(executable: executable, environment: overrides, gracePeriod: gracePeriod)
+        let version = try await runner.checkVersion()
+        return (runner, version)
+    }
+
+    /// The jobs of an apply, plan or destroy: one per selected enabled account.
+    public static func jobs(
+        operation: JobOperation, selection: AccountSelection, template: String, database: InventoryDatabase
+    ) throws -> [PlannedJob] {
+        let accounts = try database.allAccounts()
+        let selected = try selection.apply(to: accounts)
+        guard !selected.isEmpty else { throw SelectionError.nothingSelected }
+        return selected.map { PlannedJob(accountID: $0.accountID, operation: operation, template: template) }
+    }
+
+    /// The jobs of a retry: accounts whose latest apply or destroy failed or was
+    /// interrupted, each with the operation and template of that job, narrowed by the
+    /// selection when one is given. Empty when there is nothing to retry.
+    public static func retryJobs(selection: AccountSelection, database: InventoryDatabase) throws -> [PlannedJob] {
+        let candidates = try database.retryCandidates()
+        guard !selection.isEmpty else { return candidates }
+        let selected = Set(try selection.apply(to: try database.allAccounts()).map(\.accountID))
+        return candidates.filter { selected.contains($0.accountID) }
+    }
+}
+
+extension StopController {
+    /// The first Ctrl-C: stop starting jobs, ask running terraform to stop, and kill
+    /// whatever still runs when `grace` has passed.
+    public func beginGracefulStop(grace: Duration) -> Int {
+        let signalled = requestStop()
+        Task.detached { [self] in
+            try? await Task.sleep(for: grace)
+            killRunning()
+        }
+        return signalled
+    }
+}

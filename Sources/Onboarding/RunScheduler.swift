@@ -1,0 +1,208 @@
+import Crypto
+import FleetformBasics
+import Foundation
+import Inventory
+import Synchronization
+import Terraform
+
+/// What a run is asked to do.
+public struct RunRequest: Sendable {
+    public var command: RunCommand
+    public var jobs: [PlannedJob]
+    public var options: OnboardingOptions
+
+    public init(command: RunCommand, jobs: [PlannedJob], options: OnboardingOptions) {
+        self.command = command
+        self.jobs = jobs
+        self.options = options
+    }
+}
+
+/// Runs one job per account with bounded concurrency, and records every state change.
+///
+/// Jobs whose account is up to date (same config hash as its last successful apply) are
+/// skipped without starting terraform. Transient failures are retried with backoff. Once
+/// failures exceed the tolerance, or a stop is requested, no new job starts.
+public struct RunScheduler: Sendable {
+    public var database: InventoryDatabase
+    public var layout: HomeLayout
+    public var runner: TerraformRunner
+    public var terraformVersion: String
+
+    public init(database: InventoryDatabase, layout: HomeLayout, runner: TerraformRunner, terraformVersion: String) {
+        self.database = database
+        self.layout = layout
+        self.runner = runner
+        self.terraformVersion = terraformVersion
+    }
+
+    /// A job with everything it needs to run, prepared before the run starts.
+    struct PreparedJob: Sendable {
+        var record: JobRecord
+        var account: AccountRecord
+        var rendering: WorkspaceRenderer.Rendering
+    }
+
+    public func run(
+        _ request: RunRequest, stop: StopController, events: @escaping @Sendable (OnboardingEvent) -> Void
+    ) async throws -> RunReport {
+        let clock = ContinuousClock()
+        let started = clock.now
+        let renderer = WorkspaceRenderer(layout: layout, terraformVersion: terraformVersion)
+
+        // Everything that can fail on bad input fails here, before the run is recorded.
+        var templates: [String: TerraformTemplate] = [:]
+        for name in Set(request.jobs.map(\.template)) {
+            templates[name] = try TemplateCatalog.load(name)
+        }
+        let accounts = Dictionary(try database.allAccounts().map { ($0.accountID, $0) }, uniquingKeysWith: { a, _ in a })
+        let appliedHashes = try database.appliedConfigHashes()
+        let survivors = try database.recordedTerraformPIDs(accountIDs: request.jobs.map(\.accountID))
+
+        let runID = RunID.make()
+        let templateLabel = Set(request.jobs.map(\.template)).count == 1 ? request.jobs[0].template : "per job"
+        let records = try database.startRun(
+            runID: runID, command: request.command, template: templateLabel, parallel: request.options.parallel,
+            jobs: request.jobs, isAlive: ProcessGroup.isAlive)
+
+        var toRun: [PreparedJob] = []
+        var summaries: [JobSummary] = []
+        for record in records {
+            guard let account = accounts[record.accountID], let template = templates[record.template] else { continue }
+            let rendering = renderer.rendering(
+                accountID: account.accountID, template: template, variables: TemplateVariables.values(for: account))
+            let prepared = PreparedJob(record: record, account: account, rendering: rendering)
+            if let reason = skipReason(prepared, appliedHash: appliedHashes[account.accountID], force: request.options.force) {
+                try database.skipJob(jobID: record.jobID, reason: reason)
+                summaries.append(Self.summary(prepared, status: .skipped, skipReason: reason))
+            } else {
+                toRun.append(prepared)
+            }
+        }
+        events(.runStarted(runID: runID, command: request.command, selected: records.count, toRun: toRun.count,
+                           upToDate: summaries.count, parallel: request.options.parallel))
+
+        let queue = JobQueue(
+            jobs: toRun,
+            allowedFailures: request.options.failureTolerance?.allowedFailures(of: records.count))
+        let gate = InitGate()
+        let workers = min(max(request.options.parallel, 1), toRun.count)
+        let context = JobContext(
+            runID: runID, database: database, layout: layout, runner: runner, renderer: renderer,
+            options: request.options, stop: stop, gate: gate, events: events, survivors: survivors)
+
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<workers {
+                group.addTask {
+                    while let job = await queue.next(stop: stop) {
+                        let summary = await context.execute(job)
+                        if await queue.record(summary) {
+                            let (failed, allowed) = await queue.toleranceState()
+                            events(.toleranceExceeded(failed: failed, allowed: allowed))
+                        }
+                        events(.jobFinished(summary))
+                    }
+                }
+            }
+        }
+
+        // Jobs that never started: after a stop they are interrupted (retry picks them
+        // up); after too many failures they are skipped, as StackSets does.
+        let finished = await queue.finished
+        for job in await queue.remaining {
+            let summary: JobSummary
+            if stop.isStopRequested {
+                let error = "not started: the run was interrupted"
+                try database.finishJob(jobID: job.record.jobID, result: JobResult(status: .interrupted, error: error))
+                summary = Self.summary(job, status: .interrupted, error: error)
+            } else {
+                let reason = "failure tolerance exceeded"
+                try database.skipJob(jobID: job.record.jobID, reason: reason)
+                summary = Self.summary(job, status: .skipped, skipReason: reason)
+            }
+            summaries.append(summary)
+            events(.jobFinished(summary))
+        }
+        summaries.append(contentsOf: finished)
+
+        let outcome: RunOutcome
+        if stop.isStopRequested || summaries.contains(where: { $0.status == .interrupted }) {
+            outcome = .interrupted
+        } else if summaries.contains(where: { $0.status == .failed })
+                    || summaries.contains(where: { $0.skipReason == "failure tolerance exceeded" }) {
+            outcome = .failed
+        } else {
+            outcome = .succeeded
+        }
+        try database.finishRun(runID: runID, outcome: outcome)
+        let order = Dictionary(records.enumerated().map { ($1.accountID, $0) }, uniquingKeysWith: { a, _ in a })
+        summaries.sort { (order[$0.accountID] ?? 0) < (order[$1.accountID] ?? 0) }
+        let report = RunReport(runID: runID, command: request.command, outcome: outcome, jobs: summaries,
+                               elapsed: clock.now - started)
+        events(.runFinished(report))
+        return report
+    }
+
+    /// Why a job need not run, or nil.
+    private func skipReason(_ job: PreparedJob, appliedHash: String?, force: Bool) -> String? {
+        switch job.record.operation {
+        case .apply:
+            if !force, appliedHash == job.rendering.configHash { return "up to date" }
+        case .destroy:
+            if !FileManager.default.fileExists(atPath: layout.stateFile(accountID: job.account.accountID).path) {
+                return "nothing to destroy: no state"
+            }
+        case .plan:
+            break
+        }
+        return nil
+    }
+
+    static func summary(_ job: PreparedJob, status: JobStatus, attempts: Int = 0, error: String? = nil,
+                        skipReason: String? = nil) -> JobSummary {
+        JobSummary(accountID: job.account.accountID, accountName: job.account.name, operation: job.record.operation,
+                   status: status, attempts: attempts, roleARN: nil, changes: nil, error: error,
+                   skipReason: skipReason, logPath: nil)
+    }
+}
+
+/// Hands out jobs to workers and counts failures against the tolerance.
+actor JobQueue {
+    private var pending: [RunScheduler.PreparedJob]
+    private let allowedFailures: Int?
+    private var failures = 0
+    private(set) var finished: [JobSummary] = []
+
+    init(jobs: [RunScheduler.PreparedJob], allowedFailures: Int?) {
+        pending = jobs.reversed()
+        self.allowedFailures = allowedFailures
+    }
+
+    /// The next job, or nil when none may start: all taken, stopped, or too many failures.
+    func next(stop: StopController) -> RunScheduler.PreparedJob? {
+        guard !stop.isStopRequested, !toleranceExceeded else { return nil }
+        return pending.popLast()
+    }
+
+    /// Records a finished job; true when this failure is the one that exceeds the tolerance.
+    func record(_ summary: JobSummary) -> Bool {
+        finished.append(summary)
+        guard summary.status == .failed else { return false }
+        failures += 1
+        guard let allowedFailures else { return false }
+        return failures == allowedFailures + 1
+    }
+
+    func toleranceState() -> (failed: Int, allowed: Int) {
+        (failures, allowedFailures ?? -1)
+    }
+
+    private var toleranceExceeded: Bool {
+        guard let allowedFailures else { return false }
+        return failures > allowedFailures
+    }
+
+    var remaining: [RunScheduler.PreparedJob] {
+        pending.reversed()
+    }
+}

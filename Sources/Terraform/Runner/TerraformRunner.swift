@@ -1,0 +1,213 @@
+import Foundation
+import Subprocess
+import SystemPackage
+
+/// Runs terraform commands in workspaces.
+///
+/// Each terraform gets its own session (so its provider plugins can be signalled as one
+/// group) and writes straight into the per-account log file, not into a pipe of ours:
+/// if fleetform dies, terraform keeps running, saves its state and exits normally
+/// instead of dying of a broken pipe between creating resources and recording them.
+/// fleetform reads what it needs back from the log.
+public struct TerraformRunner: Sendable {
+    /// Absolute path of the terraform binary.
+    public var executable: String
+    /// Changes to the inherited environment (see `TerraformEnvironment`).
+    public var environment: [String: String?]
+    /// How long a cancelled terraform gets after SIGINT before its group is killed.
+    public var gracePeriod: Duration
+
+    public init(executable: String, environment: [String: String?], gracePeriod: Duration = .seconds(60)) {
+        self.executable = executable
+        self.environment = environment
+        self.gracePeriod = gracePeriod
+    }
+
+    /// How a terraform process ended. A non-zero exit is a result, not an error.
+    public enum Termination: Sendable, Equatable {
+        case exited(Int32)
+        case signaled(Int32)
+
+        public var succeeded: Bool { self == .exited(0) }
+    }
+
+    public struct Outcome: Sendable, Equatable {
+        public var termination: Termination
+        public var report: TerraformReport
+    }
+
+    /// Runs `invocation` in `workspace`, appending everything it prints to `log`.
+    /// `onStart` receives the pid (also the process group ID) as soon as it exists, so
+    /// the caller can record it and signal the group.
+    public func run(
+        _ invocation: some TerraformInvocation,
+        in workspace: URL,
+        log: URL,
+        onStart: @Sendable (Int32) -> Void = { _ in }
+    ) async throws(TerraformError) -> Outcome {
+        let descriptor: FileDescriptor
+        let startOffset: Int64
+        do {
+            try FileManager.default.createDirectory(
+                at: log.deletingLastPathComponent(), withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700])
+            descriptor = try FileDescriptor.open(
+                FilePath(log.path), .writeOnly, options: [.create, .append, .closeOnExec],
+                permissions: [.ownerReadWrite])
+            let header = "\n# fleetform \(Date().formatted(.iso8601)): terraform \(invocation.arguments.joined(separator: " "))\n"
+            _ = try descriptor.writeAll(Array(header.utf8))
+            startOffset = try descriptor.seek(offset: 0, from: .end)
+        } catch {
+            throw .logUnwritable(log.path, "\(error)")
+        }
+
+        var options = PlatformOptions()
+        options.createSession = true
+        // A backstop for task cancellation; Ctrl-C is handled by the scheduler, which
+        // signals process groups itself.
+        options.teardownSequence = [.send(signal: .interrupt, toProcessGroup: true, allowedDurationToNextStep: gracePeriod)]
+
+        let termination: Termination
+        let pid: Int32
+        do {
+            let result = try await Subprocess.run(
+                .path(FilePath(executable)),
+                arguments: Arguments(invocation.arguments),
+                environment: .inherit.updating(environmentKeys),
+                workingDirectory: FilePath(workspace.path),
+                platformOptions: options,
+                input: .none,
+                output: .fileDescriptor(descriptor, closeAfterSpawningProcess: true),
+                error: .combinedWithOutput
+            ) { execution in
+                let pid = execution.processIdentifier.value
+                onStart(pid)
+                return pid
+            }
+            pid = result.closureResult
+            switch result.terminationStatus {
+            case .exited(let code): termination = .exited(code)
+            case .signaled(let signal): termination = .signaled(signal)
+            }
+        } catch {
+            throw .cannotStart(executable, "\(error)")
+        }
+        // Terraform has exited; a plugin that outlived it would hold ~600 MB forever.
+        ProcessGroup.kill(pid)
+
+        let report = Self.readReport(log: log, from: startOffset)
+        return Outcome(termination: termination, report: report)
+    }
+
+    private var environmentKeys: [Subprocess.Environment.Key: String?] {
+        var keys: [Subprocess.Environment.Key: String?] = [:]
+        for (name, value) in environment {
+            keys[Subprocess.Environment.Key(stringLiteral: name)] = value
+        }
+        return keys
+    }
+
+    /// Streams the log from `offset` through the output reader in 64 KiB chunks, so a
+    /// huge log costs no more memory than a small one.
+    static func readReport(log: URL, from offset: Int64) -> TerraformReport {
+        var reader = TerraformOutputReader()
+        guard let handle = try? FileHandle(forReadingFrom: log) else { return reader.report }
+        defer { try? handle.close() }
+        try? handle.seek(toOffset: UInt64(max(offset, 0)))
+        var pending: [UInt8] = []
+        while let chunk = try? handle.read(upToCount: 64 * 1024), !chunk.isEmpty {
+            pending.append(contentsOf: chunk)
+            var lineStart = 0
+            for index in pending.indices where pending[index] == 0x0A {
+                reader.consume(line: Substring(decoding: pending[lineStart..<index], as: UTF8.self))
+                lineStart = index + 1
+            }
+            pending.removeFirst(lineStart)
+            // A single line longer than 1 MiB is not an event we need.
+            if pending.count > 1 << 20 { pending.removeAll() }
+        }
+        if !pending.isEmpty {
+            reader.consume(line: Substring(decoding: pending, as: UTF8.self))
+        }
+        reader.finish()
+        return reader.report
+    }
+
+    /// `terraform version -json`, checked against the minimum fleetform supports.
+    public func checkVersion(minimum: TerraformVersion = .minimumSupported) async throws(TerraformError) -> TerraformVersion {
+        let output: String
+        do {
+            let result = try await Subprocess.run(
+                .path(FilePath(executable)),
+                arguments: Arguments(VersionInvocation().arguments),
+                environment: .inherit.updating(environmentKeys),
+                output: .string(limit: 256 * 1024),
+                error: .discarded)
+            output = result.standardOutput
+        } catch {
+            throw .cannotStart(executable, "\(error)")
+        }
+        var reader = TerraformOutputReader()
+        reader.consume(line: Substring(output.replacingOccurrences(of: "\n", with: " ")))
+        guard let text = reader.report.terraformVersion, let version = TerraformVersion(text) else {
+            throw .unknownVersion(executable, String(output.prefix(200)))
+        }
+        guard version >= minimum else {
+            throw .tooOld(executable, version: text, minimum: minimum.description)
+        }
+        return version
+    }
+}
+
+/// Signals to a terraform's process group (its pid, since it leads its own session).
+public enum ProcessGroup {
+    /// Asks terraform to stop: it finishes the current calls, saves state, releases the lock.
+    public static func interrupt(_ pid: Int32) {
+        _ = Foundation.kill(-pid, SIGINT)
+    }
+
+    public static func kill(_ pid: Int32) {
+        _ = Foundation.kill(-pid, SIGKILL)
+    }
+
+    /// Whether a process with this pid exists (it may belong to another user).
+    public static func isAlive(_ pid: Int32) -> Bool {
+        guard pid > 0 else { return false }
+        return Foundation.kill(pid, 0) == 0 || errno == EPERM
+    }
+
+    /// Whether `pid` is alive and is a terraform, not an unrelated process that reused
+    /// the number. Where /proc does not exist, any live process counts.
+    public static func isTerraform(_ pid: Int32) -> Bool {
+        guard isAlive(pid) else { return false }
+        guard let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else {
+            return !FileManager.default.fileExists(atPath: "/proc/self")
+        }
+        let first = cmdline.split(separator: 0).first.map { String(decoding: $0, as: UTF8.self) } ?? ""
+        // A zombie has an empty command line: it is not running anything.
+        return first.hasSuffix("terraform")
+    }
+}
+
+/// Why terraform could not be run at all (as opposed to running and failing).
+public enum TerraformError: Error, Sendable, Equatable, CustomStringConvertible {
+    case notFound(String)
+    case notExecutable(String)
+    case cannotStart(String, String)
+    case unknownVersion(String, String)
+    case tooOld(String, version: String, minimum: String)
+    case logUnwritable(String, String)
+
+    public var description: String {
+        switch self {
+        case .notFound(let searched):
+            "terraform was not found on PATH (\(searched)); install Terraform 1.5 or later or pass --terraform PATH"
+        case .notExecutable(let path): "--terraform \(path): not an executable file"
+        case .cannotStart(let path, let reason): "cannot run \(path): \(reason)"
+        case .unknownVersion(let path, let output): "\(path) did not report a Terraform version: \(output)"
+        case .tooOld(let path, let version, let minimum):
+            "\(path) is Terraform \(version); fleetform needs \(minimum) or later"
+        case .logUnwritable(let path, let reason): "cannot write the log \(path): \(reason)"
+        }
+    }
+}

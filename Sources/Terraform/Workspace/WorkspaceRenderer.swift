@@ -1,0 +1,154 @@
+import Crypto
+import FleetformBasics
+import Foundation
+
+/// Renders `<home>/workspaces/<account-id>/`: the template's files plus two generated
+/// JSON files, the variables and the backend.
+///
+/// Only JSON is generated, so no inventory value (a name, a tag) is ever spliced into
+/// HCL text, and nothing in the inventory can inject configuration.
+public struct WorkspaceRenderer: Sendable {
+    public static let variablesFileName = "fleetform.auto.tfvars.json"
+    public static let backendFileName = "fleetform_backend.tf.json"
+    public static let generatedFileNames: Set<String> = [variablesFileName, backendFileName]
+
+    /// Terraform's own files in a workspace, which rendering leaves alone.
+    static let terraformOwnedNames: Set<String> = [".terraform", ".terraform.lock.hcl", ".terraform.tfstate.lock.info"]
+
+    public var layout: HomeLayout
+    /// `terraform version`, part of the configuration hash: a new Terraform may plan differently.
+    public var terraformVersion: String
+
+    public init(layout: HomeLayout, terraformVersion: String) {
+        self.layout = layout
+        self.terraformVersion = terraformVersion
+    }
+
+    /// Everything a rendered workspace is made of, computed without touching the disk.
+    public struct Rendering: Sendable, Equatable {
+        public var accountID: String
+        public var template: TerraformTemplate
+        /// The generated `fleetform.auto.tfvars.json`.
+        public var variablesJSON: String
+        /// The generated `fleetform_backend.tf.json`.
+        public var backendJSON: String
+        /// Hash of template files, variables, backend and Terraform version: an account
+        /// whose last successful apply had the same hash is up to date.
+        public var configHash: String
+    }
+
+    /// Computes a workspace's contents. `variables` are filtered to those the template
+    /// declares (Terraform warns about the others).
+    public func rendering(accountID: String, template: TerraformTemplate, variables: [String: JSONValue]) -> Rendering {
+        let declared = template.declaredVariables
+        let kept = variables.filter { declared.contains($0.key) }
+        let variablesJSON = JSONValue.object(JSONObject(sorted: kept)).serialized(pretty: true) + "\n"
+        let backendJSON = Self.localBackend(statePath: relativeStatePath(accountID: accountID))
+        return Rendering(
+            accountID: accountID,
+            template: template,
+            variablesJSON: variablesJSON,
+            backendJSON: backendJSON,
+            configHash: Self.configHash(template: template, variablesJSON: variablesJSON,
+                                        backendJSON: backendJSON, terraformVersion: terraformVersion))
+    }
+
+    /// The state file as seen from the workspace. Relative, so moving the home does not
+    /// look like a backend change to Terraform (which would then refuse to run).
+    func relativeStatePath(accountID: String) -> String {
+        "../../state/\(accountID)/terraform.tfstate"
+    }
+
+    static func localBackend(statePath: String) -> String {
+        let backend = JSONValue.object(JSONObject(members: [
+            .init("terraform", .object(JSONObject(members: [
+                .init("backend", .object(JSONObject(members: [
+                    .init("local", .object(JSONObject(members: [.init("path", .string(statePath))]))),
+                ]))),
+            ]))),
+        ]))
+        return backend.serialized(pretty: true) + "\n"
+    }
+
+    /// SHA-256 over every input that can change what `apply` does, each part length-prefixed
+    /// so that no two different inputs hash alike.
+    public static func configHash(
+        template: TerraformTemplate, variablesJSON: String, backendJSON: String, terraformVersion: String
+    ) -> String {
+        var hasher = SHA256()
+        func add(_ bytes: some Collection<UInt8>) {
+            hasher.update(data: Array("\(bytes.count):".utf8))
+            hasher.update(data: Array(bytes))
+        }
+        add("fleetform-config-v1".utf8)
+        for file in template.files {
+            add(file.path.utf8)
+            add(file.contents)
+        }
+        add(variablesJSON.utf8)
+        add(backendJSON.utf8)
+        add(terraformVersion.utf8)
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Writes a rendering into the account's workspace: template files that differ are
+    /// replaced, files a previous template left behind are removed, Terraform's own
+    /// `.terraform/` and lock file are kept. Also creates the state directory.
+    public func write(_ rendering: Rendering) throws(WorkspaceError) -> URL {
+        let workspace = layout.workspace(accountID: rendering.accountID)
+        let fileManager = FileManager.default
+        do {
+            try fileManager.createDirectory(at: workspace, withIntermediateDirectories: true,
+                                            attributes: [.posixPermissions: 0o700])
+            try fileManager.createDirectory(at: layout.stateDirectory(accountID: rendering.accountID),
+                                            withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            var wanted: [String: [UInt8]] = [:]
+            for file in rendering.template.files { wanted[file.path] = file.contents }
+            wanted[Self.variablesFileName] = Array(rendering.variablesJSON.utf8)
+            wanted[Self.backendFileName] = Array(rendering.backendJSON.utf8)
+
+            try removeStaleFiles(in: workspace, keeping: Set(wanted.keys))
+            for (path, contents) in wanted {
+                let url = workspace.appendingPathComponent(path)
+                if let existing = fileManager.contents(atPath: url.path), existing.elementsEqual(contents) { continue }
+                try fileManager.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try Data(contents).write(to: url, options: .atomic)
+            }
+        } catch {
+            throw WorkspaceError(path: workspace.path, reason: error.localizedDescription)
+        }
+        return workspace
+    }
+
+    private func removeStaleFiles(in workspace: URL, keeping wanted: Set<String>) throws {
+        let fileManager = FileManager.default
+        guard let enumerator = fileManager.enumerator(at: workspace, includingPropertiesForKeys: [.isDirectoryKey]) else {
+            return
+        }
+        for case let url as URL in enumerator {
+            let relative = String(url.standardizedFileURL.path.dropFirst(workspace.standardizedFileURL.path.count + 1))
+            let top = relative.split(separator: "/").first.map(String.init) ?? relative
+            if Self.terraformOwnedNames.contains(top) {
+                enumerator.skipDescendants()
+                continue
+            }
+            let isDirectory = (try? url.resourceValues(forKeys: [.isDirectoryKey]).isDirectory) ?? false
+            if isDirectory {
+                if !wanted.contains(where: { $0.hasPrefix(relative + "/") }) {
+                    try fileManager.removeItem(at: url)
+                    enumerator.skipDescendants()
+                }
+            } else if !wanted.contains(relative) {
+                try fileManager.removeItem(at: url)
+            }
+        }
+    }
+}
+
+/// A workspace could not be written.
+public struct WorkspaceError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var path: String
+    public var reason: String
+
+    public var description: String { "cannot render the workspace \(path): \(reason)" }
+}
