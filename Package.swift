@@ -97,7 +97,7 @@ let package = Package(
         ),
         .testTarget(
             name: "OnboardingTests",
-            dependencies: ["Onboarding", "Inventory", "Terraform", "TestSupport"]
+            dependencies: ["Onboarding", "Inventory", "Terraform", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "FleetformCLITests",

@@ -42,6 +42,27 @@ public struct AccountRecord: Sendable, Equatable, Codable, FetchableRecord, Pers
         public static let enabled = Column(CodingKeys.enabled)
     }
 
+    public init(
+        accountID: String, name: String, email: String?, ouPath: String, region: String, roleName: String,
+        accessRoleName: String, managementAccountID: String?, tags: [String: String], enabled: Bool, state: String?,
+        source: AccountSource, createdAt: String, updatedAt: String
+    ) {
+        self.accountID = accountID
+        self.name = name
+        self.email = email
+        self.ouPath = ouPath
+        self.region = region
+        self.roleName = roleName
+        self.accessRoleName = accessRoleName
+        self.managementAccountID = managementAccountID
+        self.tags = tags
+        self.enabled = enabled
+        self.state = state
+        self.source = source
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+
     public init(row: Row) throws {
         accountID = row[CodingKeys.accountID.rawValue]
         name = row[CodingKeys.name.rawValue]

@@ -82,7 +82,8 @@ public struct TerraformOutputReader: Sendable {
     }
 
     private mutating func consume(event: JSONObject) {
-        if case .string(let version)? = event["terraform_version"] {
+        // `terraform version -json` says "terraform_version"; the version event of -json runs "terraform".
+        if case .string(let version)? = event["terraform_version"] ?? (event["type"] == .string("version") ? event["terraform"] : nil) {
             report.terraformVersion = version
         }
         guard case .string(let type)? = event["type"] else { return }

@@ -1,0 +1,170 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// apply / retry / plan / destroy / logs / runs through the built binary, with real
+/// terraform and the provider-free `scripted` fixture template: the user's view, exit
+/// codes, Ctrl-C and kill -9.
+@Suite(.serialized) struct RunEndToEndTests {
+    private let home: TemporaryDirectory
+    private let control: FixtureControl
+    private let template = FixtureControl.scriptedTemplate.path
+    private let ids = (1...4).map { String(format: "2000000000%02d", $0) }
+
+    init() throws {
+        home = try TemporaryDirectory("fleetform-run-e2e")
+        control = try FixtureControl()
+        let inventory = """
+            {"management_account_id": "123456789012", "defaults": {"region": "us-east-1"},
+             "accounts": [\(ids.map { #"{"id": "\#($0)", "name": "app-\#($0.suffix(2))", "ou_path": "Root/Apps"}"# }.joined(separator: ","))]}
+            """
+        let file = try home.write("inventory.json", inventory)
+        let result = try fleetform(["inventory", "import", file])
+        precondition(result.exitCode == 0, result.stderr)
+    }
+
+    private var environment: [String: String] {
+        var env = control.environment
+        env["FLEETFORM_HOME"] = home.url.appendingPathComponent("home").path
+        return env
+    }
+
+    private func fleetform(_ arguments: [String]) throws -> FleetformProcess.Result {
+        try FleetformProcess.run(arguments, environment: environment)
+    }
+
+    private func statusJSON() throws -> [[String: Any]] {
+        let result = try fleetform(["status", "--json"])
+        let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        return object?["accounts"] as? [[String: Any]] ?? []
+    }
+
+    @Test func applyFailRetryAndTheRecord() throws {
+        try control.fail(ids[1])
+        let apply = try fleetform(["apply", "--template", template, "--parallel", "2"])
+        #expect(apply.exitCode == 1)
+        // Without a terminal: one line per finished account, then the summary and the failure with its log.
+        let lines = apply.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first?.hasPrefix("apply ") == true)
+        #expect(lines.filter { $0.hasPrefix("succeeded ") }.count == 3)
+        #expect(lines.contains { $0.hasPrefix("failed      \(ids[1])  app-02  local-exec provisioner error: AccessDenied: injected failure") })
+        #expect(apply.stdout.contains("failed in"))
+        #expect(apply.stdout.contains("\(ids[1])  app-02  failed: local-exec provisioner error: AccessDenied"))
+        #expect(apply.stdout.contains("log: \(home.url.appendingPathComponent("home/logs").path)"))
+        #expect(!apply.stdout.contains("\u{1B}["))
+
+        let statuses = try statusJSON()
+        #expect(statuses.filter { $0["status"] as? String == "succeeded" }.count == 3)
+        let failed = try #require(statuses.first { $0["account_id"] as? String == ids[1] })
+        #expect(failed["status"] as? String == "failed")
+        #expect((failed["error"] as? String)?.contains("AccessDenied") == true)
+        #expect(failed["attempts"] as? Int == 1)
+
+        let logs = try fleetform(["logs", ids[1]])
+        #expect(logs.exitCode == 0)
+        #expect(logs.stdout.contains("terraform apply -auto-approve"))
+        #expect(logs.stdout.contains("AccessDenied: injected failure"))
+
+        try control.heal(ids[1])
+        let before = control.executions().count
+        let retry = try fleetform(["retry"])
+        #expect(retry.exitCode == 0, "\(retry.stdout)\(retry.stderr)")
+        #expect(control.executions().count == before + 1, "retry must run exactly the failed account")
+        #expect(try statusJSON().allSatisfy { $0["status"] as? String == "succeeded" })
+        #expect(try fleetform(["retry"]).stdout.contains("Nothing to retry"))
+
+        let runs = try fleetform(["runs", "--json"])
+        let runList = try #require((try JSONSerialization.jsonObject(with: Data(runs.stdout.utf8)) as? [String: Any])?["runs"] as? [[String: Any]])
+        #expect(runList.count == 2)
+        #expect(runList[0]["command"] as? String == "retry")
+        #expect(runList[0]["selected"] as? Int == 1)
+        #expect(runList[1]["failed"] as? Int == 1)
+        #expect(Set(runList[0].keys) == ["run_id", "command", "started_at", "finished_at", "selected", "succeeded",
+                                         "failed", "skipped", "interrupted"])
+
+        // A plan of the applied accounts finds nothing to do; with --detailed-exitcode that is exit 0.
+        let plan = try fleetform(["plan", "--template", template, "--detailed-exitcode"])
+        #expect(plan.exitCode == 0, "\(plan.stdout)\(plan.stderr)")
+        #expect(plan.stdout.contains("plan total: +0 ~0 -0 in 0 of 4 accounts"))
+
+        let destroyWithoutYes = try fleetform(["destroy", "--template", template])
+        #expect(destroyWithoutYes.exitCode == 64)
+        #expect(destroyWithoutYes.stderr.contains("without --yes"))
+        let destroy = try fleetform(["destroy", "--template", template, "--yes", "--account", ids[0]])
+        #expect(destroy.exitCode == 0)
+        #expect(try statusJSON().first { $0["account_id"] as? String == ids[0] }?["status"] as? String == "destroyed")
+    }
+
+    @Test func badTemplatesAndSelectionsAreRefusedBeforeAnyRun() throws {
+        let noRoleARN = RepositoryFiles.url("Tests/Fixtures/templates/no-role-arn").path
+        let refused = try fleetform(["apply", "--template", noRoleARN])
+        #expect(refused.exitCode == 65)
+        #expect(refused.stderr.contains("has no output \"role_arn\""))
+        let unknown = try fleetform(["apply", "--template", template, "--account", "999999999999"])
+        #expect(unknown.exitCode == 64)
+        #expect(unknown.stderr.contains("--account 999999999999: no such account in the inventory"))
+        let badID = try fleetform(["apply", "--account", "12"])
+        #expect(badID.exitCode == 64)
+        let badTolerance = try fleetform(["apply", "--failure-tolerance", "lots"])
+        #expect(badTolerance.exitCode == 64)
+        #expect(try fleetform(["runs", "--json"]).stdout == "{\"runs\": []}\n")
+    }
+
+    @Test func ctrlCInterruptsCleanlyAndRetryFinishes() throws {
+        try control.sleepAll(seconds: 60)
+        let running = try RunningFleetform(["apply", "--template", template, "--parallel", "2", "--grace-period", "20"],
+                                           environment: environment)
+        #expect(control.waitForStarts(2))
+        // A second run is refused while this one lives; reads keep working.
+        let second = try fleetform(["apply", "--template", template])
+        #expect(second.exitCode == 1)
+        #expect(second.stderr.contains("is still running"))
+        #expect(try fleetform(["status", "--json"]).exitCode == 0)
+
+        running.signal(SIGINT)
+        let code = running.wait(timeout: 40)
+        #expect(code == 130, "stdout: \(running.stdout) stderr: \(running.stderr)")
+        #expect(running.stdout.contains("Stopping: no new accounts will start"))
+        #expect(running.stdout.contains("4 accounts did not finish"))
+        #expect(try statusJSON().allSatisfy { $0["status"] as? String == "interrupted" })
+        #expect(try terraformProcesses().isEmpty, "terraform processes left behind")
+        // The interrupted applies saved their state, and it is intact JSON.
+        for id in ids.prefix(2) where control.executions().contains(where: { $0.account == id }) {
+            let state = home.url.appendingPathComponent("home/state/\(id)/terraform.tfstate")
+            let data = try Data(contentsOf: state)
+            #expect((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["version"] as? Int == 4)
+        }
+
+        try FileManager.default.removeItem(at: control.directory.url.appendingPathComponent("sleep"))
+        let retry = try fleetform(["retry"])
+        #expect(retry.exitCode == 0, "\(retry.stdout)\(retry.stderr)")
+        #expect(try statusJSON().allSatisfy { $0["status"] as? String == "succeeded" })
+    }
+
+    @Test func killDashNineThenApplyFinishesEveryAccountExactlyOnce() throws {
+        try control.sleepAll(seconds: 3)
+        let running = try RunningFleetform(["apply", "--template", template, "--parallel", "2"], environment: environment)
+        #expect(control.waitForStarts(2))
+        running.signal(SIGKILL)
+        #expect(running.wait() == 137)
+
+        // The next command closes the dead run, waits for its surviving terraform, and finishes the rest.
+        let apply = try fleetform(["apply", "--template", template, "--parallel", "2"])
+        #expect(apply.exitCode == 0, "\(apply.stdout)\(apply.stderr)")
+        #expect(apply.stderr.contains("was cut off"))
+        #expect(try statusJSON().allSatisfy { $0["status"] as? String == "succeeded" })
+        #expect(control.appliedCounts() == Dictionary(uniqueKeysWithValues: ids.map { ($0, 1) }),
+                "each account's resources must be created exactly once")
+        let runs = try fleetform(["runs"]).stdout
+        #expect(runs.contains("interrupted"))
+    }
+
+    /// terraform processes whose working directory is under this test's home.
+    private func terraformProcesses() throws -> [Int32] {
+        let root = home.url.standardizedFileURL.path
+        return try FileManager.default.contentsOfDirectory(atPath: "/proc").compactMap { Int32($0) }.filter { pid in
+            guard let cwd = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/cwd") else { return false }
+            return cwd.hasPrefix(root)
+        }
+    }
+}

@@ -1,0 +1,127 @@
+import Foundation
+import GRDB
+import Testing
+@testable import Inventory
+
+/// The job state machine as the database records it, and the run lock.
+@Suite struct RunsTests {
+    private let db: InventoryDatabase
+    private let alive: (Int32) -> Bool = { _ in true }
+    private let dead: (Int32) -> Bool = { _ in false }
+
+    init() throws {
+        db = try InventoryDatabase.inMemory()
+        _ = try db.importAccounts(
+            ["000000000001", "000000000002", "000000000003"].map {
+                AccountSpec(accountID: $0, name: "a\($0.suffix(1))", region: "us-east-1")
+            },
+            source: .file, origin: "test", prune: false)
+    }
+
+    private func start(_ runID: String, _ command: RunCommand = .apply, operation: JobOperation = .apply,
+                       accounts: [String] = ["000000000001", "000000000002", "000000000003"],
+                       pid: Int32 = 4242, isAlive: ((Int32) -> Bool)? = nil) throws -> [JobRecord] {
+        try db.startRun(runID: runID, command: command, template: "t", parallel: 2,
+                        jobs: accounts.map { PlannedJob(accountID: $0, operation: operation, template: "t") },
+                        pid: pid, isAlive: isAlive ?? alive)
+    }
+
+    private func status(_ id: String) throws -> AccountStatus? {
+        try db.accountStatuses().first { $0.accountID == id }
+    }
+
+    @Test func applySuccessRecordsARNsAndHashAndFailureKeepsThem() throws {
+        let jobs = try start("r1")
+        try db.startAttempt(jobID: jobs[0].jobID, attempt: 1, configHash: "h1", logPath: "/l")
+        #expect(try status("000000000001")?.status == .running)
+        try db.finishJob(jobID: jobs[0].jobID, result: JobResult(
+            status: .succeeded, roleARN: "arn:aws:iam::000000000001:role/r", policyARN: "p", instanceProfileARN: "i"))
+        try db.finishRun(runID: "r1", outcome: .succeeded)
+        #expect(try status("000000000001")?.status == .succeeded)
+        #expect(try status("000000000001")?.roleARN == "arn:aws:iam::000000000001:role/r")
+        #expect(try status("000000000001")?.lastRunID == "r1")
+        #expect(try db.appliedConfigHashes() == ["000000000001": "h1"])
+
+        let second = try start("r2", accounts: ["000000000001"])
+        try db.startAttempt(jobID: second[0].jobID, attempt: 1, configHash: "h2", logPath: "/l")
+        try db.finishJob(jobID: second[0].jobID, result: JobResult(status: .failed, error: "AccessDenied: no"))
+        try db.finishRun(runID: "r2", outcome: .failed)
+        let failed = try #require(try status("000000000001"))
+        #expect(failed.status == .failed)
+        #expect(failed.error == "AccessDenied: no")
+        // The role from the earlier success may still exist, so its ARN stays visible.
+        #expect(failed.roleARN == "arn:aws:iam::000000000001:role/r")
+        #expect(try db.appliedConfigHashes().isEmpty)
+        #expect(try db.retryCandidates() == [PlannedJob(accountID: "000000000001", operation: .apply, template: "t")])
+    }
+
+    @Test func destroyClearsTheRoleAndPlansChangeNothing() throws {
+        let jobs = try start("r1", accounts: ["000000000001"])
+        try db.startAttempt(jobID: jobs[0].jobID, attempt: 1, configHash: "h", logPath: "/l")
+        try db.finishJob(jobID: jobs[0].jobID, result: JobResult(status: .succeeded, roleARN: "arn"))
+        try db.finishRun(runID: "r1", outcome: .succeeded)
+
+        let plan = try start("r2", .plan, operation: .plan, accounts: ["000000000001"])
+        try db.startAttempt(jobID: plan[0].jobID, attempt: 1, configHash: "h", logPath: "/l")
+        try db.finishJob(jobID: plan[0].jobID, result: JobResult(status: .failed, error: "plan failed"))
+        try db.finishRun(runID: "r2", outcome: .failed)
+        #expect(try status("000000000001")?.status == .succeeded)
+        #expect(try db.retryCandidates().isEmpty)
+
+        let destroy = try start("r3", .destroy, operation: .destroy, accounts: ["000000000001"])
+        try db.startAttempt(jobID: destroy[0].jobID, attempt: 1, configHash: "h", logPath: "/l")
+        try db.finishJob(jobID: destroy[0].jobID, result: JobResult(status: .succeeded))
+        try db.finishRun(runID: "r3", outcome: .succeeded)
+        #expect(try status("000000000001")?.status == .destroyed)
+        #expect(try status("000000000001")?.roleARN == nil)
+        #expect(try db.appliedConfigHashes().isEmpty)
+    }
+
+    @Test func aSecondRunIsRefusedWhileTheFirstOwnerLives() throws {
+        _ = try start("r1", pid: 111)
+        #expect(throws: RunInProgress.self) { _ = try start("r2", pid: 222) }
+        #expect(try db.runSummaries().map(\.runID) == ["r1"])
+    }
+
+    @Test func aDeadOwnersRunIsInterruptedByTheNextCommand() throws {
+        let jobs = try start("r1", pid: 111)
+        try db.startAttempt(jobID: jobs[0].jobID, attempt: 1, configHash: "h", logPath: "/l")
+        try db.recordTerraformPID(jobID: jobs[0].jobID, pid: 999)
+        let recovered = try db.recoverAbandonedRuns(isAlive: dead)
+        #expect(recovered == [AbandonedRun(runID: "r1", interruptedJobs: 3)])
+        #expect(try db.jobs(runID: "r1").allSatisfy { $0.status == .interrupted })
+        #expect(try status("000000000001")?.status == .interrupted)
+        #expect(try db.runSummaries().first?.outcome == .interrupted)
+        #expect(try db.retryCandidates().map(\.accountID) == ["000000000001", "000000000002", "000000000003"])
+        #expect(try db.recordedTerraformPIDs(accountIDs: ["000000000001"]) == ["000000000001": 999])
+        // A new run may start now.
+        _ = try start("r2", pid: 222, isAlive: dead)
+    }
+
+    @Test func attemptsAreRecordedEachOnce() throws {
+        let jobs = try start("r1", accounts: ["000000000001"])
+        for attempt in 1...3 {
+            try db.startAttempt(jobID: jobs[0].jobID, attempt: attempt, configHash: "h", logPath: "/l")
+            try db.finishAttempt(jobID: jobs[0].jobID, attempt: attempt, termination: "exit 1", transient: attempt < 3,
+                                 error: "Throttling")
+        }
+        let rows = try db.read { try Row.fetchAll($0, sql: "SELECT attempt, transient FROM job_attempts ORDER BY attempt") }
+        #expect(rows.map { $0["attempt"] as Int } == [1, 2, 3])
+        #expect(rows.map { $0["transient"] as Bool } == [true, true, false])
+        #expect(try db.latestJob(accountID: "000000000001")?.attempts == 3)
+    }
+
+    @Test func skippedNeverRunAccountsShowAsSkippedButHistoryWins() throws {
+        let first = try start("r1", accounts: ["000000000001"])
+        try db.startAttempt(jobID: first[0].jobID, attempt: 1, configHash: "h", logPath: "/l")
+        try db.finishJob(jobID: first[0].jobID, result: JobResult(status: .succeeded, roleARN: "arn"))
+        try db.finishRun(runID: "r1", outcome: .succeeded)
+        let second = try start("r2", accounts: ["000000000001", "000000000002"])
+        try db.skipJob(jobID: second[0].jobID, reason: "up to date")
+        try db.skipJob(jobID: second[1].jobID, reason: "failure tolerance exceeded")
+        #expect(try status("000000000001")?.status == .succeeded)
+        #expect(try status("000000000002")?.status == .skipped)
+        #expect(try status("000000000003")?.status == .neverRun)
+        #expect(try db.runSummaries().first?.skipped == 2)
+    }
+}

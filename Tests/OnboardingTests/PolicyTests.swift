@@ -1,0 +1,96 @@
+import Foundation
+import Inventory
+import Terraform
+import Testing
+@testable import Onboarding
+
+@Suite struct PolicyTests {
+    @Test func failureToleranceFollowsStackSets() {
+        #expect(FailureTolerance("3") == .count(3))
+        #expect(FailureTolerance("10%") == .percent(10))
+        #expect(FailureTolerance("-1") == nil)
+        #expect(FailureTolerance("101%") == nil)
+        #expect(FailureTolerance("x") == nil)
+        #expect(FailureTolerance.count(3).allowedFailures(of: 500) == 3)
+        // Percentages round down: 10% of 15 accepts 1 failure, 10% of 9 accepts none.
+        #expect(FailureTolerance.percent(10).allowedFailures(of: 15) == 1)
+        #expect(FailureTolerance.percent(10).allowedFailures(of: 9) == 0)
+        #expect(FailureTolerance.percent(100).allowedFailures(of: 7) == 7)
+    }
+
+    @Test func parallelismDefaultsToTwoPerCoreAndFitsMemory() {
+        let gib: UInt64 = 1024 * 1024 * 1024
+        #expect(ParallelismPolicy.decide(requested: nil, cores: 2, availableMemory: 22 * gib)
+            == .init(parallel: 4, notice: nil))
+        #expect(ParallelismPolicy.decide(requested: 8, cores: 2, availableMemory: nil) == .init(parallel: 8, notice: nil))
+        let lowered = ParallelismPolicy.decide(requested: 32, cores: 2, availableMemory: 4 * gib)
+        #expect(lowered.parallel == 5)
+        #expect(lowered.notice?.contains("instead of --parallel 32") == true)
+        let loweredDefault = ParallelismPolicy.decide(requested: nil, cores: 16, availableMemory: 2 * gib)
+        #expect(loweredDefault.parallel == 2)
+        #expect(loweredDefault.notice?.contains("the default of 32") == true)
+        #expect(ParallelismPolicy.decide(requested: nil, cores: 1, availableMemory: 100).parallel == 1)
+    }
+
+    @Test(arguments: [
+        ("Error: creating IAM Role: Throttling: Rate exceeded", true),
+        ("RequestLimitExceeded: Request limit exceeded.", true),
+        ("operation error STS: AssumeRole, TooManyRequestsException", true),
+        ("read tcp 10.0.0.1:443: read: connection reset by peer", true),
+        ("Error acquiring the state lock", true),
+        ("StatusCode: 503, ServiceUnavailable", true),
+        ("AccessDenied: User is not authorized to perform: sts:AssumeRole", false),
+        ("EntityAlreadyExists: Role with name terraform-akeyless-role already exists", false),
+        ("InvalidClientTokenId: The security token included in the request is invalid", false),
+        ("Invalid value for variable", false),
+        ("AccessDenied (Service: STS, Status Code: 403) … throttling", false),
+    ])
+    func classifiesTransientErrors(message: String, transient: Bool) {
+        var report = TerraformReport()
+        report.diagnostics = [.init(severity: "error", summary: "failed", detail: message)]
+        #expect(TransientErrors.isTransient(report: report) == transient)
+    }
+
+    @Test func selectionMatchesOUPathPrefixesBySegment() throws {
+        let accounts = [
+            record("000000000001", ou: "Root/Workloads/Prod"),
+            record("000000000002", ou: "Root/Workloads"),
+            record("000000000003", ou: "Root/WorkloadsArchive"),
+            record("000000000004", ou: "Root/Security", enabled: false),
+        ]
+        let byOU = try AccountSelection(ouPrefixes: ["Root/Workloads"]).apply(to: accounts)
+        #expect(byOU.map(\.accountID) == ["000000000001", "000000000002"])
+        #expect(try AccountSelection().apply(to: accounts).count == 3)
+        #expect(try AccountSelection(accountIDs: ["000000000003"], ouPrefixes: ["Root/Workloads/Prod"])
+            .apply(to: accounts).map(\.accountID) == ["000000000001", "000000000003"])
+        #expect(throws: SelectionError.unknownAccount("999999999999")) {
+            try AccountSelection(accountIDs: ["999999999999"]).apply(to: accounts)
+        }
+        #expect(throws: SelectionError.disabledAccount("000000000004", "acct-000000000004")) {
+            try AccountSelection(accountIDs: ["000000000004"]).apply(to: accounts)
+        }
+    }
+
+    @Test func runIDsSortByTime() {
+        let earlier = RunID.make(at: Date(timeIntervalSince1970: 1_800_000_000))
+        let later = RunID.make(at: Date(timeIntervalSince1970: 1_800_000_061))
+        #expect(earlier.hasPrefix("20270115-"))
+        #expect(earlier < later)
+        #expect(earlier.count == 20)
+    }
+
+    @Test func templateVariablesCarryTheAccount() {
+        let values = TemplateVariables.values(for: record("012345678901", ou: "Root"))
+        #expect(values["account_id"] == .string("012345678901"))
+        #expect(values["management_account_id"] == .string("123456789012"))
+        #expect(values["tags"] == .object(.init(members: [.init("team", .string("t"))])))
+    }
+
+    private func record(_ id: String, ou: String, enabled: Bool = true) -> AccountRecord {
+        AccountRecord(
+            accountID: id, name: "acct-\(id)", email: nil, ouPath: ou, region: "us-east-1",
+            roleName: "terraform-akeyless-role", accessRoleName: "OrganizationAccountAccessRole",
+            managementAccountID: "123456789012", tags: ["team": "t"], enabled: enabled, state: nil, source: .file,
+            createdAt: "2026-01-01T00:00:00Z", updatedAt: "2026-01-01T00:00:00Z")
+    }
+}

@@ -1,0 +1,192 @@
+import Foundation
+import GRDB
+@testable import Inventory
+import Terraform
+import Testing
+import TestSupport
+@testable import Onboarding
+
+/// The scheduler with real terraform and the provider-free `scripted` fixture template.
+@Suite(.serialized) struct SchedulerTests {
+    private let home: TemporaryDirectory
+    private let control: FixtureControl
+    private let database: InventoryDatabase
+    private let layout: HomeLayout
+    private let template = FixtureControl.scriptedTemplate.standardizedFileURL.path
+
+    init() throws {
+        home = try TemporaryDirectory("fleetform-scheduler")
+        control = try FixtureControl()
+        layout = HomeLayout(home: home.url)
+        database = try InventoryDatabase(path: home.url.appendingPathComponent("fleetform.sqlite").path)
+    }
+
+    private func accounts(_ count: Int) throws -> [String] {
+        let ids = (1...count).map { String(format: "1000000000%02d", $0) }
+        _ = try database.importAccounts(
+            ids.map { AccountSpec(accountID: $0, name: "acct-\($0.suffix(2))", ouPath: "Root/Test", region: "us-east-1") },
+            source: .file, origin: "test", prune: false)
+        return ids
+    }
+
+    private func scheduler() async throws -> RunScheduler {
+        var environment = ProcessInfo.processInfo.environment
+        environment.merge(control.environment) { _, new in new }
+        do {
+            let terraform = try await RunPreparation.terraformRunner(
+                explicitPath: nil, layout: layout, environment: environment, debugLog: false)
+            var runner = terraform.runner
+            runner.environment["FLEETFORM_FIXTURE_CONTROL"] = control.directory.path
+            return RunScheduler(database: database, layout: layout, runner: runner,
+                                terraformVersion: terraform.version.description)
+        } catch {
+            // Terraform missing is a failure with a reason, never a silent pass.
+            Issue.record("these tests need terraform 1.5 or later on PATH: \(error)")
+            throw error
+        }
+    }
+
+    private func run(
+        _ command: RunCommand = .apply, ids: [String], parallel: Int = 2, tolerance: FailureTolerance? = nil,
+        maxAttempts: Int = 3, force: Bool = false, stop: StopController = StopController()
+    ) async throws -> (RunReport, [OnboardingEvent]) {
+        let events = EventLog()
+        let operation: JobOperation = command == .destroy ? .destroy : command == .plan ? .plan : .apply
+        let report = try await scheduler().run(
+            RunRequest(command: command, jobs: ids.map { PlannedJob(accountID: $0, operation: operation, template: template) },
+                       options: OnboardingOptions(parallel: parallel, failureTolerance: tolerance, maxAttempts: maxAttempts,
+                                                  force: force, retryBaseDelay: .milliseconds(20))),
+            stop: stop, events: { events.append($0) })
+        return (report, events.all)
+    }
+
+    @Test func recordsEveryRoleARNAndNeverExceedsParallelism() async throws {
+        let ids = try accounts(6)
+        try control.sleepAll(seconds: 0.6)
+        let (report, _) = try await run(ids: ids, parallel: 3)
+        #expect(report.outcome == .succeeded)
+        #expect(report.count(.succeeded) == 6)
+        let maximum = control.maximumConcurrency()
+        #expect(maximum <= 3, "\(maximum) terraform applies ran at once with --parallel 3")
+        #expect(maximum >= 2, "jobs did not run in parallel")
+        let statuses = try database.accountStatuses()
+        #expect(statuses.allSatisfy { $0.status == .succeeded })
+        for status in statuses {
+            #expect(status.roleARN == "arn:aws:iam::\(status.accountID):role/terraform-akeyless-role")
+            #expect(status.policyARN == "arn:aws:iam::\(status.accountID):policy/terraform-akeyless-role-policy")
+            let state = layout.stateFile(accountID: status.accountID)
+            #expect(FileManager.default.fileExists(atPath: state.path))
+        }
+    }
+
+    @Test func upToDateAccountsAreSkippedWithoutTerraform() async throws {
+        let ids = try accounts(3)
+        _ = try await run(ids: ids)
+        let before = control.executions().count
+        let (again, _) = try await run(ids: ids)
+        #expect(again.outcome == .succeeded)
+        #expect(again.jobs.allSatisfy { $0.status == .skipped && $0.skipReason == "up to date" })
+        #expect(control.executions().count == before)
+        let logs = layout.logDirectory(runID: again.runID)
+        #expect(!FileManager.default.fileExists(atPath: logs.path), "no terraform should have run")
+        // --force runs them anyway (terraform finds nothing to change).
+        let (forced, _) = try await run(ids: ids, force: true)
+        #expect(forced.count(.succeeded) == 3)
+    }
+
+    @Test func failureToleranceStopsNewJobs() async throws {
+        let ids = try accounts(6)
+        for id in ids.prefix(3) { try control.fail(id) }
+        let (report, events) = try await run(ids: ids, parallel: 1, tolerance: .count(1))
+        #expect(report.outcome == .failed)
+        #expect(report.count(.failed) == 2)
+        #expect(report.count(.skipped) == 4)
+        #expect(report.jobs.filter { $0.status == .skipped }.allSatisfy { $0.skipReason == "failure tolerance exceeded" })
+        // Only the two failing accounts ever started terraform's apply.
+        #expect(Set(control.executions().map(\.account)) == Set(ids.prefix(2)))
+        #expect(events.contains { if case .toleranceExceeded(2, 1) = $0 { true } else { false } })
+    }
+
+    @Test func transientFailuresAreRetriedAndPermanentOnesAreNot() async throws {
+        let ids = try accounts(2)
+        try control.failTransiently(ids[0], times: 2)
+        try control.fail(ids[1])
+        let (report, events) = try await run(ids: ids, maxAttempts: 3)
+        let transient = try #require(report.jobs.first { $0.accountID == ids[0] })
+        #expect(transient.status == .succeeded)
+        #expect(transient.attempts == 3)
+        let permanent = try #require(report.jobs.first { $0.accountID == ids[1] })
+        #expect(permanent.status == .failed)
+        #expect(permanent.attempts == 1)
+        #expect(permanent.error?.contains("AccessDenied: injected failure for \(ids[1])") == true)
+        let retries = events.filter { if case .attemptFailed = $0 { true } else { false } }
+        #expect(retries.count == 2)
+        let attempts = try database.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT a.attempt, a.transient, a.termination FROM job_attempts a JOIN jobs j USING (job_id)
+                WHERE j.account_id = ? ORDER BY a.attempt
+                """, arguments: [ids[0]])
+        }
+        #expect(attempts.map { $0["transient"] as Bool } == [true, true, false])
+        #expect(attempts.map { $0["termination"] as String } == ["exit 1", "exit 1", "exit 0"])
+        #expect(control.executions().filter { $0.account == ids[1] }.count == 1)
+    }
+
+    @Test func aStopInterruptsRunningJobsAndStartsNoMore() async throws {
+        let ids = try accounts(4)
+        try control.sleepAll(seconds: 30)
+        let stop = StopController()
+        let control = self.control
+        let stopper = Task.detached {
+            _ = control.waitForStarts(2)
+            stop.requestStop()
+        }
+        let clock = ContinuousClock()
+        let started = clock.now
+        let (report, _) = try await run(ids: ids, parallel: 2, stop: stop)
+        await stopper.value
+        #expect(clock.now - started < .seconds(25), "SIGINT should end the sleeping applies quickly")
+        #expect(report.outcome == .interrupted)
+        #expect(report.count(.interrupted) == 4)
+        #expect(control.executions().count == 2)
+        let statuses = try database.accountStatuses()
+        #expect(statuses.allSatisfy { $0.status == .interrupted })
+        // Every terraform recorded for these accounts is gone.
+        for job in try database.jobs(runID: report.runID) {
+            if let pid = job.terraformPID { #expect(!ProcessGroup.isAlive(pid), "terraform \(pid) outlived the stop") }
+        }
+        #expect(try database.retryCandidates().count == 4)
+    }
+
+    @Test func planRecordsChangesAndChangesNothing() async throws {
+        let ids = try accounts(2)
+        let (plan, _) = try await run(.plan, ids: ids)
+        #expect(plan.outcome == .succeeded)
+        #expect(plan.jobs.allSatisfy { $0.changes?.add == 1 })
+        #expect(try database.accountStatuses().allSatisfy { $0.status == .neverRun })
+        #expect(control.executions().isEmpty)
+        let job = try #require(try database.latestJob(accountID: ids[0]))
+        #expect(job.planAdd == 1)
+        #expect(job.planDestroy == 0)
+    }
+
+    @Test func destroyMarksAccountsDestroyed() async throws {
+        let ids = try accounts(2)
+        _ = try await run(ids: ids)
+        let (destroy, _) = try await run(.destroy, ids: ids)
+        #expect(destroy.count(.succeeded) == 2)
+        #expect(try database.accountStatuses().allSatisfy { $0.status == .destroyed && $0.roleARN == nil })
+    }
+}
+
+/// Collects events from the scheduler's tasks.
+final class EventLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var events: [OnboardingEvent] = []
+
+    func append(_ event: OnboardingEvent) {
+        lock.withLock { events.append(event) }
+    }
+
+    var all: [OnboardingEvent] { lock.withLock { events } }
+}

@@ -1,0 +1,62 @@
+import Testing
+@testable import Terraform
+
+/// Argument lists are pure functions of the options: checked here without terraform.
+@Suite struct InvocationTests {
+    @Test func argumentLists() {
+        #expect(VersionInvocation().arguments == ["version", "-json"])
+        #expect(InitInvocation().arguments == ["init", "-input=false", "-no-color", "-lock-timeout=60s"])
+        #expect(PlanInvocation().arguments
+            == ["plan", "-input=false", "-no-color", "-json", "-detailed-exitcode", "-lock-timeout=60s"])
+        #expect(PlanInvocation(destroy: true).arguments.last == "-destroy")
+        #expect(ApplyInvocation().arguments
+            == ["apply", "-auto-approve", "-input=false", "-no-color", "-json", "-lock-timeout=60s"])
+        #expect(DestroyInvocation().arguments
+            == ["destroy", "-auto-approve", "-input=false", "-no-color", "-json", "-lock-timeout=60s"])
+        #expect(OutputInvocation().arguments == ["output", "-json", "-no-color"])
+        var apply = ApplyInvocation()
+        apply.lockTimeout = "5m"
+        #expect(apply.arguments.last == "-lock-timeout=5m")
+        #expect(!InitInvocation().emitsJSON)
+        #expect(ApplyInvocation().emitsJSON)
+    }
+
+    @Test func environmentBlanksDebugLogsAndKeepsTheUsersSettings() {
+        let inherited = [
+            "TF_LOG": "DEBUG", "TF_LOG_PROVIDER": "TRACE", "TF_CLI_CONFIG_FILE": "/x/cli.tfrc",
+            "AWS_PROFILE": "org", "PATH": "/usr/bin",
+        ]
+        let changes = TerraformEnvironment.overrides(inherited: inherited, pluginCache: "/home/plugin-cache", debugLog: false)
+        #expect(changes["TF_IN_AUTOMATION"] == .some("1"))
+        #expect(changes["TF_INPUT"] == .some("0"))
+        #expect(changes["CHECKPOINT_DISABLE"] == .some("1"))
+        #expect(changes["TF_PLUGIN_CACHE_DIR"] == .some("/home/plugin-cache"))
+        #expect(changes["TF_LOG"] == .some(nil))
+        #expect(changes["TF_LOG_PROVIDER"] == .some(nil))
+        // The user's CLI config and AWS settings pass through: they are not touched at all.
+        #expect(changes["TF_CLI_CONFIG_FILE"] == nil)
+        #expect(changes["AWS_PROFILE"] == nil)
+
+        let debug = TerraformEnvironment.overrides(inherited: inherited, pluginCache: "/c", debugLog: true)
+        #expect(debug["TF_LOG"] == nil)
+        let ownCache = TerraformEnvironment.overrides(inherited: ["TF_PLUGIN_CACHE_DIR": "/mine"], pluginCache: "/c", debugLog: false)
+        #expect(ownCache["TF_PLUGIN_CACHE_DIR"] == nil)
+    }
+
+    @Test func versionsCompareNumerically() throws {
+        #expect(TerraformVersion("1.11.4")! > TerraformVersion("1.9.8")!)
+        #expect(TerraformVersion("v1.5.0")! == TerraformVersion.minimumSupported)
+        #expect(TerraformVersion("1.6.0-beta1")!.description == "1.6.0")
+        #expect(TerraformVersion("1.4.7")! < .minimumSupported)
+        #expect(TerraformVersion("banana") == nil)
+    }
+
+    @Test func locatorNamesWhatIsMissing() {
+        #expect(throws: TerraformError.notFound("PATH=/nonexistent")) {
+            try TerraformLocator.locate(explicit: nil, environment: ["PATH": "/nonexistent"])
+        }
+        #expect(throws: TerraformError.notExecutable("/etc")) {
+            try TerraformLocator.locate(explicit: "/etc", environment: [:])
+        }
+    }
+}
