@@ -53,9 +53,8 @@ struct JobContext: Sendable {
                 await sleep(delay)
                 continue
             default:
-                try? database.finishAttempt(jobID: job.record.jobID, attempt: attempt, termination: termination,
-                                            transient: outcome.transient, error: outcome.result.error)
-                var summary = finish(job, attempts: attempt, logPath: logPath.path, result: outcome.result)
+                var summary = finish(job, attempts: attempt, logPath: logPath.path, result: outcome.result,
+                                     lastAttempt: (attempt, termination, outcome.transient))
                 summary.changes = outcome.changes
                 return summary
             }
@@ -197,9 +196,12 @@ struct JobContext: Sendable {
             transient: TransientErrors.isTransient(report: report), changes: report.changes)
     }
 
-    private func finish(_ job: RunScheduler.PreparedJob, attempts: Int, logPath: String, result: JobResult) -> JobSummary {
+    private func finish(
+        _ job: RunScheduler.PreparedJob, attempts: Int, logPath: String, result: JobResult,
+        lastAttempt: (attempt: Int, termination: String, transient: Bool)? = nil
+    ) -> JobSummary {
         do {
-            try database.finishJob(jobID: job.record.jobID, result: result)
+            try database.finishJob(jobID: job.record.jobID, result: result, lastAttempt: lastAttempt)
         } catch {
             // The result is in the log; the next command will mark the job interrupted.
         }

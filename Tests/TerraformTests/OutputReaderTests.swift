@@ -48,6 +48,23 @@ import Testing
         #expect(diagnostic.oneLine == "local-exec provisioner error: Throttling: Rate exceeded")
     }
 
+    @Test func keepsTheAWSErrorBehindTheProvidersAdvice() {
+        let diagnostic = TerraformReport.Diagnostic(
+            severity: "error", summary: "Cannot assume IAM Role",
+            detail: """
+                IAM Role (arn:aws:iam::847477221229:role/OrganizationAccountAccessRole) cannot be assumed.
+
+                There are a number of possible causes of this - the most common are:
+                  * The credentials used in order to assume the role are invalid
+                  * The credentials do not have appropriate permission to assume the role
+                  * The role ARN is not valid
+
+                Error: operation error STS: AssumeRole, https response error StatusCode: 403, RequestID: e3bd, api error AccessDenied: User: arn:aws:iam::123456789012:user/ci is not authorized to perform: sts:AssumeRole
+                """)
+        #expect(diagnostic.oneLine
+            == "Cannot assume IAM Role: AccessDenied: User: arn:aws:iam::123456789012:user/ci is not authorized to perform: sts:AssumeRole")
+    }
+
     @Test func boundsTheNumberOfDiagnostics() {
         let line = #"{"type":"diagnostic","diagnostic":{"severity":"error","summary":"s","detail":"d"}}"#
         let report = read(Array(repeating: line, count: 500))

@@ -14,6 +14,13 @@ public final class InventoryDatabase: Sendable {
         var configuration = Configuration()
         // A second writer (another fleetform) waits instead of failing at once.
         configuration.busyMode = .timeout(10)
+        // In WAL mode, NORMAL still survives the crash of fleetform (kill -9, OOM) without
+        // losing a committed result; only a power loss can drop the last commits, and then
+        // the account is re-run against its intact Terraform state. FULL would fsync every
+        // job update, which costs more than the orchestration itself.
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
         let pool: DatabasePool
         do {
             pool = try DatabasePool(path: path, configuration: configuration)

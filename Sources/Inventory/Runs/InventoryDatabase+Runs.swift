@@ -123,10 +123,20 @@ extension InventoryDatabase {
         }
     }
 
-    /// A job reached its final status; the account's state moves with it in the same transaction.
-    public func finishJob(jobID: Int64, result: JobResult, at date: Date = Date()) throws {
+    /// A job reached its final status; the account's state moves with it, and the last
+    /// attempt is closed, in the same transaction.
+    public func finishJob(jobID: Int64, result: JobResult, lastAttempt: (attempt: Int, termination: String, transient: Bool)? = nil,
+                          at date: Date = Date()) throws {
+        let now = Timestamp.string(from: date)
         try write { db in
-            try Self.finishJob(db, jobID: jobID, result: result, now: Timestamp.string(from: date))
+            if let lastAttempt {
+                try db.execute(sql: """
+                    UPDATE job_attempts SET finished_at = ?, termination = ?, transient = ?, error = ?
+                    WHERE job_id = ? AND attempt = ?
+                    """, arguments: [now, lastAttempt.termination, lastAttempt.transient, result.error, jobID,
+                                     lastAttempt.attempt])
+            }
+            try Self.finishJob(db, jobID: jobID, result: result, now: now)
         }
     }
 

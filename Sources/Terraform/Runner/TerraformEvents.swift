@@ -15,13 +15,21 @@ public struct TerraformReport: Sendable, Equatable {
             self.detail = detail
         }
 
-        /// `summary: detail` on one line, for tables and the `error` column. When the
-        /// detail quotes a command and then its output (local-exec), the output is what
-        /// explains the failure, so only it is kept.
+        /// `summary: detail` on one line, for tables and the `error` column, keeping the
+        /// part of the detail that explains the failure:
+        /// - a local-exec error quotes the whole command, then its output: keep the output;
+        /// - the aws provider puts a paragraph of generic advice before the real error
+        ///   ("Error: operation error STS: AssumeRole, … api error AccessDenied: …"): keep
+        ///   the AWS error code and message.
         public var oneLine: String {
             var shownDetail = detail
-            if let output = detail.range(of: "Output: ", options: .backwards) {
-                shownDetail = String(detail[output.upperBound...])
+            if let output = shownDetail.range(of: "Output: ", options: .backwards) {
+                shownDetail = String(shownDetail[output.upperBound...])
+            }
+            if let apiError = shownDetail.range(of: "api error ", options: .backwards) {
+                shownDetail = String(shownDetail[apiError.upperBound...])
+            } else if let inner = shownDetail.range(of: "Error: ", options: .backwards) {
+                shownDetail = String(shownDetail[inner.upperBound...])
             }
             let text = shownDetail.isEmpty ? summary : "\(summary): \(shownDetail)"
             let collapsed = text.split(whereSeparator: { $0 == "\n" || $0 == "\r" || $0 == "\t" || $0 == " " })

@@ -1,0 +1,178 @@
+#!/usr/bin/env python3
+"""Sets up and inspects an AWS Organization in moto for fleetform's tests.
+
+    moto_org.py --endpoint URL create --count N [--name-prefix P]
+        Creates the organization (if there is none yet) and N member accounts.
+        Prints {"management_account_id": ..., "accounts": [{"id", "name", "email"}]}.
+
+    moto_org.py --endpoint URL inspect --account ID [--role-name R] [--access-role-name A]
+        Assumes the access role in the member account (moto maps the temporary
+        key to that account) and prints what IAM holds there:
+        {"account_id", "caller_account", "role": {"exists", "arn", "name",
+         "trust_statements": [{"sid", "effect", "actions", "principals": {"AWS": [...],
+         "Service": [...]}, "condition": {"StringEquals": {"aws:PrincipalArn": [...]}}}]}
+         | {"exists": false},
+         "attached_policies": [{"name", "arn", "sids": [...], "statements": [...]}],
+         "instance_profiles": [{"name", "arn", "roles": [...]}]}
+
+Credentials are the dummy "testing" pair; the region is us-east-1.
+"""
+
+import argparse
+import json
+import sys
+import urllib.parse
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+REGION = "us-east-1"
+CONFIG = Config(retries={"max_attempts": 2, "mode": "standard"})
+
+
+def client(service, endpoint, credentials=None):
+    credentials = credentials or {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+    return boto3.client(service, region_name=REGION, endpoint_url=endpoint, config=CONFIG, **credentials)
+
+
+def create(args):
+    org = client("organizations", args.endpoint)
+    try:
+        org.create_organization(FeatureSet="ALL")
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "AlreadyInOrganizationException":
+            raise
+    management = org.describe_organization()["Organization"]["MasterAccountId"]
+
+    accounts = []
+    for index in range(1, args.count + 1):
+        name = f"{args.name_prefix}-{index}"
+        email = f"aws+{name}@example.com"
+        status = org.create_account(Email=email, AccountName=name)["CreateAccountStatus"]
+        if status.get("State") != "SUCCEEDED":
+            status = org.describe_create_account_status(CreateAccountRequestId=status["Id"])["CreateAccountStatus"]
+        if status.get("State") != "SUCCEEDED":
+            raise SystemExit(f"CreateAccount {name} did not succeed: {status}")
+        accounts.append({"id": status["AccountId"], "name": name, "email": email})
+
+    print(json.dumps({"management_account_id": management, "accounts": accounts}))
+
+
+def as_list(value):
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def as_document(value):
+    # botocore decodes IAM policy documents into dicts; be tolerant of a
+    # URL-encoded or plain JSON string too.
+    if isinstance(value, dict):
+        return value
+    text = urllib.parse.unquote(value)
+    return json.loads(text)
+
+
+def statements(document):
+    result = []
+    for statement in as_list(document.get("Statement")):
+        principals = statement.get("Principal") or {}
+        if isinstance(principals, str):
+            principals = {"AWS": principals}
+        result.append({
+            "sid": statement.get("Sid"),
+            "effect": statement.get("Effect"),
+            "actions": as_list(statement.get("Action")),
+            "resources": as_list(statement.get("Resource")),
+            "principals": {kind: sorted(as_list(ids)) for kind, ids in principals.items()},
+            # {operator: {key: [values]}}: a single value becomes a one-element list.
+            "condition": {
+                operator: {key: as_list(values) for key, values in (pairs or {}).items()}
+                for operator, pairs in (statement.get("Condition") or {}).items()
+            },
+        })
+    return result
+
+
+def inspect(args):
+    sts = client("sts", args.endpoint)
+    access_role = f"arn:aws:iam::{args.account}:role/{args.access_role_name}"
+    assumed = sts.assume_role(RoleArn=access_role, RoleSessionName="fleetform-test-inspect")["Credentials"]
+    credentials = {
+        "aws_access_key_id": assumed["AccessKeyId"],
+        "aws_secret_access_key": assumed["SecretAccessKey"],
+        "aws_session_token": assumed["SessionToken"],
+    }
+    caller = client("sts", args.endpoint, credentials).get_caller_identity()["Account"]
+    iam = client("iam", args.endpoint, credentials)
+
+    report = {"account_id": args.account, "caller_account": caller}
+
+    try:
+        role = iam.get_role(RoleName=args.role_name)["Role"]
+        report["role"] = {
+            "exists": True,
+            "name": role["RoleName"],
+            "arn": role["Arn"],
+            "trust_statements": statements(as_document(role["AssumeRolePolicyDocument"])),
+        }
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "NoSuchEntity":
+            raise
+        report["role"] = {"exists": False}
+
+    policies = []
+    if report["role"]["exists"]:
+        attached = iam.list_attached_role_policies(RoleName=args.role_name)["AttachedPolicies"]
+        for policy in attached:
+            meta = iam.get_policy(PolicyArn=policy["PolicyArn"])["Policy"]
+            version = iam.get_policy_version(PolicyArn=policy["PolicyArn"], VersionId=meta["DefaultVersionId"])
+            document_statements = statements(as_document(version["PolicyVersion"]["Document"]))
+            policies.append({
+                "name": policy["PolicyName"],
+                "arn": policy["PolicyArn"],
+                "sids": [s["sid"] for s in document_statements if s["sid"]],
+                "statements": document_statements,
+            })
+    report["attached_policies"] = policies
+
+    profiles = []
+    for page in iam.get_paginator("list_instance_profiles").paginate():
+        for profile in page["InstanceProfiles"]:
+            profiles.append({
+                "name": profile["InstanceProfileName"],
+                "arn": profile["Arn"],
+                "roles": [r["RoleName"] for r in profile.get("Roles", [])],
+            })
+    report["instance_profiles"] = profiles
+
+    print(json.dumps(report))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--endpoint", required=True, help="moto_server URL, e.g. http://127.0.0.1:5000")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    create_parser = commands.add_parser("create")
+    create_parser.add_argument("--count", type=int, required=True)
+    create_parser.add_argument("--name-prefix", default="member")
+    create_parser.set_defaults(run=create)
+
+    inspect_parser = commands.add_parser("inspect")
+    inspect_parser.add_argument("--account", required=True)
+    inspect_parser.add_argument("--role-name", default="terraform-akeyless-role")
+    inspect_parser.add_argument("--access-role-name", default="OrganizationAccountAccessRole")
+    inspect_parser.set_defaults(run=inspect)
+
+    args = parser.parse_args()
+    try:
+        args.run(args)
+    except ClientError as error:
+        sys.stderr.write(f"moto_org.py: {error}\n")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,109 @@
+import Foundation
+
+/// A fault-injecting HTTP proxy (Tests/Fixtures/aws/fault_proxy.py) on 127.0.0.1 and a
+/// free port, in front of a `MotoServer`. It forwards every request unchanged except
+/// the faults set with `setFaults`, which take effect on the next request:
+///
+///     let proxy = try FaultProxy.start(upstream: moto.endpoint, faults: .init(denyAssumeRole: [account]))
+///     defer { proxy.stop() }
+///     // AWS_ENDPOINT_URL = proxy.endpoint … then:
+///     try proxy.setFaults(.none)
+public final class FaultProxy: Sendable {
+    /// What the proxy breaks. Written as the control file
+    /// `{"deny_assume_role": [...], "throttle_percent": N}`.
+    public struct Faults: Sendable, Equatable {
+        /// Accounts whose STS AssumeRole (by the account in `RoleArn`) gets HTTP 403 AccessDenied.
+        public var denyAssumeRole: [String]
+        /// Percentage (0–100) of all requests answered with a throttling error.
+        public var throttlePercent: Int
+
+        public init(denyAssumeRole: [String] = [], throttlePercent: Int = 0) {
+            self.denyAssumeRole = denyAssumeRole
+            self.throttlePercent = throttlePercent
+        }
+
+        public static let none = Faults()
+
+        var json: String {
+            let accounts = denyAssumeRole.map { "\"\($0)\"" }.joined(separator: ", ")
+            return "{\"deny_assume_role\": [\(accounts)], \"throttle_percent\": \(throttlePercent)}\n"
+        }
+    }
+
+    public let port: Int
+    public let controlFile: URL
+    public let process: BackgroundProcess
+    private let directory: TemporaryDirectory
+
+    public var endpoint: String { "http://127.0.0.1:\(port)" }
+
+    private init(port: Int, controlFile: URL, process: BackgroundProcess, directory: TemporaryDirectory) {
+        self.port = port
+        self.controlFile = controlFile
+        self.process = process
+        self.directory = directory
+    }
+
+    /// Starts the proxy in front of `upstream` (e.g. `moto.endpoint`) with `faults`, and
+    /// waits until it listens. Throws when python3 or the script is missing or the proxy
+    /// does not come up within `timeout` seconds.
+    public static func start(upstream: String, faults: Faults = .none, timeout: Double = 30) throws -> FaultProxy {
+        let python = try PythonFixture.python()
+        let script = try PythonFixture.script("fault_proxy.py")
+        let directory = try TemporaryDirectory("fleetform-fault-proxy")
+        let controlFile = directory.url.appendingPathComponent("control.json")
+        try Data(faults.json.utf8).write(to: controlFile, options: .atomic)
+        let portFile = directory.url.appendingPathComponent("stdout")
+        // The script binds port 0 itself and prints "PORT <n>": no race for the port.
+        let process = try BackgroundProcess(
+            name: "fault_proxy.py", executable: python,
+            arguments: [script.path, "--upstream", upstream, "--control", controlFile.path],
+            environment: PythonFixture.environment,
+            logFile: directory.url.appendingPathComponent("proxy.log"), stdoutFile: portFile)
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let printed = (try? String(contentsOf: portFile, encoding: .utf8)) ?? ""
+            if let line = printed.split(separator: "\n").first(where: { $0.hasPrefix("PORT ") }), printed.contains("\n"),
+               let port = Int(line.dropFirst("PORT ".count))
+            {
+                return FaultProxy(port: port, controlFile: controlFile, process: process, directory: directory)
+            }
+            if !process.isRunning {
+                throw TestEnvironmentError(
+                    "fault_proxy.py exited with status \(process.terminationStatus ?? -1) before listening:\n\(process.logTail())")
+            }
+            usleep(50_000)
+        }
+        process.stop()
+        throw TestEnvironmentError("fault_proxy.py did not report its port within \(Int(timeout)) s:\n\(process.logTail())")
+    }
+
+    /// Replaces the faults; the proxy reads them on its next request. Written atomically,
+    /// so a request never sees half a file.
+    public func setFaults(_ faults: Faults) throws {
+        try Data(faults.json.utf8).write(to: controlFile, options: .atomic)
+    }
+
+    /// Lines the proxy logged: `INJECTED <what>` per fault, `FORWARD <method> <operation>`
+    /// per forwarded request, and any upstream or control-file problems.
+    public var log: String { process.log }
+
+    /// The `INJECTED …` lines, e.g. "INJECTED AccessDenied AssumeRole arn:aws:iam::…".
+    public var injectedFaults: [String] {
+        log.split(separator: "\n").filter { $0.hasPrefix("INJECTED ") }.map(String.init)
+    }
+
+    /// The `FORWARD …` lines: every request that reached the upstream.
+    public var forwardedRequests: [String] {
+        log.split(separator: "\n").filter { $0.hasPrefix("FORWARD ") }.map(String.init)
+    }
+
+    /// SIGTERM, then SIGKILL after a few seconds; waits for the exit.
+    public func stop() {
+        process.stop()
+    }
+
+    deinit {
+        process.stop()
+    }
+}
