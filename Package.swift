@@ -14,6 +14,7 @@ let package = Package(
         // FileDescriptor and FilePath for Subprocess, which uses but does not re-export them.
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/CoreOffice/XMLCoder", from: "0.18.2"),
     ],
     targets: [
         // MARK: Executable
@@ -32,6 +33,8 @@ let package = Package(
             dependencies: [
                 "Onboarding",
                 "Inventory",
+                "Terraform",
+                "AWSClient",
                 "FleetformBasics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -39,10 +42,11 @@ let package = Package(
 
         // MARK: Use cases
 
-        /// Apply, plan, retry, destroy: the scheduler that runs one job per account.
+        /// Apply, plan, retry, destroy, discover, verify, export: the scheduler that runs
+        /// one job per account, and the use cases that read AWS.
         .target(
             name: "Onboarding",
-            dependencies: ["Inventory", "Terraform", "FleetformBasics"]
+            dependencies: ["Inventory", "Terraform", "AWSClient", "FleetformBasics"]
         ),
 
         // MARK: Inventory
@@ -66,6 +70,18 @@ let package = Package(
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+
+        // MARK: AWS
+
+        /// Our own small AWS client: SigV4, the credential chain, Organizations / STS / IAM, retries.
+        .target(
+            name: "AWSClient",
+            dependencies: [
+                "FleetformBasics",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "XMLCoder", package: "XMLCoder"),
             ]
         ),
 
@@ -94,6 +110,10 @@ let package = Package(
         .testTarget(
             name: "TerraformTests",
             dependencies: ["Terraform", "TestSupport"]
+        ),
+        .testTarget(
+            name: "AWSClientTests",
+            dependencies: ["AWSClient", "TestSupport"]
         ),
         .testTarget(
             name: "OnboardingTests",

@@ -6,6 +6,8 @@ import Terraform
 public enum OnboardingEvent: Sendable {
     /// The run exists; `toRun` jobs will start terraform, `upToDate` were skipped.
     case runStarted(runID: String, command: RunCommand, selected: Int, toRun: Int, upToDate: Int, parallel: Int)
+    /// The access roles of the accounts about to run were checked; `failed` cannot be entered.
+    case preflightChecked(checked: Int, failed: Int)
     case jobStarted(accountID: String, attempt: Int)
     /// A transient failure that will be retried after `delay`.
     case attemptFailed(accountID: String, attempt: Int, error: String, delay: Duration)

@@ -57,3 +57,11 @@ extension StopController {
         return signalled
     }
 }
+
+extension InventoryDatabase {
+    /// Closes runs whose fleetform process is gone (see `recoverAbandonedRuns(isAlive:)`).
+    @discardableResult
+    public func recoverAbandonedRuns() throws -> [AbandonedRun] {
+        try recoverAbandonedRuns(isAlive: ProcessGroup.isAlive)
+    }
+}

@@ -10,11 +10,16 @@ public struct RunRequest: Sendable {
     public var command: RunCommand
     public var jobs: [PlannedJob]
     public var options: OnboardingOptions
+    /// Checks the accounts about to run terraform and returns why each one that cannot
+    /// be entered fails (see `AccessPreflight`); nil skips the check.
+    public var preflight: (@Sendable ([AccountRecord]) async -> [String: String])?
 
-    public init(command: RunCommand, jobs: [PlannedJob], options: OnboardingOptions) {
+    public init(command: RunCommand, jobs: [PlannedJob], options: OnboardingOptions,
+                preflight: (@Sendable ([AccountRecord]) async -> [String: String])? = nil) {
         self.command = command
         self.jobs = jobs
         self.options = options
+        self.preflight = preflight
     }
 }
 
@@ -82,9 +87,26 @@ public struct RunScheduler: Sendable {
         events(.runStarted(runID: runID, command: request.command, selected: records.count, toRun: toRun.count,
                            upToDate: summaries.count, parallel: request.options.parallel))
 
+        // Accounts that cannot be entered fail now, without a terraform run.
+        var preflightFailures = 0
+        if let preflight = request.preflight, !toRun.isEmpty {
+            let failures = await preflight(toRun.map(\.account))
+            events(.preflightChecked(checked: toRun.count, failed: failures.count))
+            for job in toRun {
+                guard let reason = failures[job.account.accountID] else { continue }
+                try database.finishJob(jobID: job.record.jobID, result: JobResult(status: .failed, error: reason))
+                let summary = Self.summary(job, status: .failed, error: reason)
+                summaries.append(summary)
+                events(.jobFinished(summary))
+            }
+            toRun.removeAll { failures[$0.account.accountID] != nil }
+            preflightFailures = failures.count
+        }
+
         let queue = JobQueue(
             jobs: toRun,
-            allowedFailures: request.options.failureTolerance?.allowedFailures(of: records.count))
+            allowedFailures: request.options.failureTolerance?.allowedFailures(of: records.count),
+            failures: preflightFailures)
         let gate = InitGate()
         let workers = min(max(request.options.parallel, 1), toRun.count)
         let context = JobContext(
@@ -173,9 +195,10 @@ actor JobQueue {
     private var failures = 0
     private(set) var finished: [JobSummary] = []
 
-    init(jobs: [RunScheduler.PreparedJob], allowedFailures: Int?) {
+    init(jobs: [RunScheduler.PreparedJob], allowedFailures: Int?, failures: Int = 0) {
         pending = jobs.reversed()
         self.allowedFailures = allowedFailures
+        self.failures = failures
     }
 
     /// The next job, or nil when none may start: all taken, stopped, or too many failures.

@@ -68,14 +68,17 @@ import TestSupport
         for account in denied {
             let failed = try #require(status.accounts.first { $0.accountId == account })
             #expect(failed.status == "failed")
-            #expect(failed.error?.contains("AccessDenied") == true, "error of \(account): \(failed.error ?? "nil")")
+            // The preflight failed it before terraform started, with a one-line reason.
+            #expect(failed.error?.hasPrefix(
+                "cannot assume arn:aws:iam::\(account):role/OrganizationAccountAccessRole: AccessDenied: ") == true,
+                "error of \(account): \(failed.error ?? "nil")")
             #expect(failed.roleArn == nil)
-            // AccessDenied is permanent: not repeated however many attempts are allowed.
-            #expect(failed.attempts == 1, "\(account) was attempted \(failed.attempts) times")
-            // The account's log holds terraform's whole message, the status only a summary.
+            #expect(failed.attempts == 0, "\(account) cost \(failed.attempts) terraform attempts")
             let log = try fleetform("logs", account)
-            #expect(log.stdout.contains("api error AccessDenied"), "log of \(account):\n\(log.stdout)\n\(log.stderr)")
+            #expect(log.exitCode == 1 && log.stderr.contains("without running terraform"), "\(log.stdout)\(log.stderr)")
         }
+        #expect(firstApply.stdout.contains("preflight: assumed the access role in 1 of 3 accounts; 2 failed"),
+                "\(diagnostics(firstApply))")
         let injected = proxy.injectedFaults
         #expect(!injected.isEmpty)
         for account in denied {

@@ -41,7 +41,7 @@ import TestSupport
 
     @Test func applyFailRetryAndTheRecord() throws {
         try control.fail(ids[1])
-        let apply = try fleetform(["apply", "--template", template, "--parallel", "2"])
+        let apply = try fleetform(["apply", "--template", template, "--parallel", "2", "--skip-preflight"])
         #expect(apply.exitCode == 1)
         // Without a terminal: one line per finished account, then the summary and the failure with its log.
         let lines = apply.stdout.split(separator: "\n").map(String.init)
@@ -67,11 +67,11 @@ import TestSupport
 
         try control.heal(ids[1])
         let before = control.executions().count
-        let retry = try fleetform(["retry"])
+        let retry = try fleetform(["retry", "--skip-preflight"])
         #expect(retry.exitCode == 0, "\(retry.stdout)\(retry.stderr)")
         #expect(control.executions().count == before + 1, "retry must run exactly the failed account")
         #expect(try statusJSON().allSatisfy { $0["status"] as? String == "succeeded" })
-        #expect(try fleetform(["retry"]).stdout.contains("Nothing to retry"))
+        #expect(try fleetform(["retry", "--skip-preflight"]).stdout.contains("Nothing to retry"))
 
         let runs = try fleetform(["runs", "--json"])
         let runList = try #require((try JSONSerialization.jsonObject(with: Data(runs.stdout.utf8)) as? [String: Any])?["runs"] as? [[String: Any]])
@@ -83,24 +83,24 @@ import TestSupport
                                          "failed", "skipped", "interrupted"])
 
         // A plan of the applied accounts finds nothing to do; with --detailed-exitcode that is exit 0.
-        let plan = try fleetform(["plan", "--template", template, "--detailed-exitcode"])
+        let plan = try fleetform(["plan", "--template", template, "--detailed-exitcode", "--skip-preflight"])
         #expect(plan.exitCode == 0, "\(plan.stdout)\(plan.stderr)")
         #expect(plan.stdout.contains("plan total: +0 ~0 -0 in 0 of 4 accounts"))
 
         let destroyWithoutYes = try fleetform(["destroy", "--template", template])
         #expect(destroyWithoutYes.exitCode == 64)
         #expect(destroyWithoutYes.stderr.contains("without --yes"))
-        let destroy = try fleetform(["destroy", "--template", template, "--yes", "--account", ids[0]])
+        let destroy = try fleetform(["destroy", "--template", template, "--yes", "--account", ids[0], "--skip-preflight"])
         #expect(destroy.exitCode == 0)
         #expect(try statusJSON().first { $0["account_id"] as? String == ids[0] }?["status"] as? String == "destroyed")
     }
 
     @Test func badTemplatesAndSelectionsAreRefusedBeforeAnyRun() throws {
         let noRoleARN = RepositoryFiles.url("Tests/Fixtures/templates/no-role-arn").path
-        let refused = try fleetform(["apply", "--template", noRoleARN])
+        let refused = try fleetform(["apply", "--template", noRoleARN, "--skip-preflight"])
         #expect(refused.exitCode == 65)
         #expect(refused.stderr.contains("has no output \"role_arn\""))
-        let unknown = try fleetform(["apply", "--template", template, "--account", "999999999999"])
+        let unknown = try fleetform(["apply", "--template", template, "--account", "999999999999", "--skip-preflight"])
         #expect(unknown.exitCode == 64)
         #expect(unknown.stderr.contains("--account 999999999999: no such account in the inventory"))
         let badID = try fleetform(["apply", "--account", "12"])
@@ -112,11 +112,11 @@ import TestSupport
 
     @Test func ctrlCInterruptsCleanlyAndRetryFinishes() throws {
         try control.sleepAll(seconds: 60)
-        let running = try RunningFleetform(["apply", "--template", template, "--parallel", "2", "--grace-period", "20"],
+        let running = try RunningFleetform(["apply", "--template", template, "--parallel", "2", "--grace-period", "20", "--skip-preflight"],
                                            environment: environment)
         #expect(control.waitForStarts(2))
         // A second run is refused while this one lives; reads keep working.
-        let second = try fleetform(["apply", "--template", template])
+        let second = try fleetform(["apply", "--template", template, "--skip-preflight"])
         #expect(second.exitCode == 1)
         #expect(second.stderr.contains("is still running"))
         #expect(try fleetform(["status", "--json"]).exitCode == 0)
@@ -136,20 +136,21 @@ import TestSupport
         }
 
         try FileManager.default.removeItem(at: control.directory.url.appendingPathComponent("sleep"))
-        let retry = try fleetform(["retry"])
+        let retry = try fleetform(["retry", "--skip-preflight"])
         #expect(retry.exitCode == 0, "\(retry.stdout)\(retry.stderr)")
         #expect(try statusJSON().allSatisfy { $0["status"] as? String == "succeeded" })
     }
 
     @Test func killDashNineThenApplyFinishesEveryAccountExactlyOnce() throws {
         try control.sleepAll(seconds: 3)
-        let running = try RunningFleetform(["apply", "--template", template, "--parallel", "2"], environment: environment)
+        let running = try RunningFleetform(["apply", "--template", template, "--parallel", "2", "--skip-preflight"],
+                                           environment: environment)
         #expect(control.waitForStarts(2))
         running.signal(SIGKILL)
         #expect(running.wait() == 137)
 
         // The next command closes the dead run, waits for its surviving terraform, and finishes the rest.
-        let apply = try fleetform(["apply", "--template", template, "--parallel", "2"])
+        let apply = try fleetform(["apply", "--template", template, "--parallel", "2", "--skip-preflight"])
         #expect(apply.exitCode == 0, "\(apply.stdout)\(apply.stderr)")
         #expect(apply.stderr.contains("was cut off"))
         #expect(try statusJSON().allSatisfy { $0["status"] as? String == "succeeded" })

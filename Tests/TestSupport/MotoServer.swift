@@ -209,11 +209,14 @@ public final class MotoServer: Sendable {
 
     /// Starts `moto_server` and waits until it answers HTTP. Throws when `moto_server`
     /// is not on PATH, exits early, or does not answer within `timeout` seconds.
-    public static func start(timeout: Double = 30) throws -> MotoServer {
+    /// `settings` go into moto's environment, e.g. `INITIAL_NO_AUTH_ACTION_COUNT` to
+    /// check signatures after that many requests.
+    public static func start(timeout: Double = 30, settings: [String: String] = [:]) throws -> MotoServer {
         let executable = try ExecutableSearch.require("moto_server")
         let directory = try TemporaryDirectory("fleetform-moto")
         var environment = ProcessInfo.processInfo.environment
         environment["PYTHONUNBUFFERED"] = "1"
+        environment.merge(settings) { _, new in new }
         var lastProblem = ""
         // The free port can be taken between finding and binding it: try a few.
         for attempt in 1...3 {
@@ -354,7 +357,7 @@ public enum PythonFixture {
     }
 }
 
-private enum MotoOrgScript {
+enum MotoOrgScript {
     static var decoder: JSONDecoder {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase

@@ -14,7 +14,9 @@ public struct FleetformCommand: AsyncParsableCommand {
         version: FleetformVersion.current,
         subcommands: [
             InventoryCommand.self, ApplyCommand.self, PlanCommand.self, RetryCommand.self, DestroyCommand.self,
-            StatusCommand.self, LogsCommand.self, RunsCommand.self, TemplateCommand.self,
+            StatusCommand.self, LogsCommand.self, RunsCommand.self, PreflightCommand.self, VerifyCommand.self,
+            ExportCommand.self,
+            TemplateCommand.self,
         ]
     )
 

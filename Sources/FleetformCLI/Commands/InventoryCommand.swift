@@ -7,7 +7,7 @@ struct InventoryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inventory",
         abstract: "Manage the inventory of member accounts.",
-        subcommands: [InventoryImportCommand.self, InventoryListCommand.self]
+        subcommands: [InventoryImportCommand.self, InventoryDiscoverCommand.self, InventoryListCommand.self]
     )
 }
 

@@ -1,3 +1,4 @@
+import AWSClient
 import Foundation
 import Inventory
 import Onboarding
@@ -68,10 +69,18 @@ struct RunDriver {
         }
         defer { interrupts.cancel() }
 
+        var preflight: (@Sendable ([AccountRecord]) async -> [String: String])?
+        if !runOptions.skipPreflight {
+            let check = AccessPreflight(session: AWSSession(environment: environment))
+            preflight = { accounts in await check.failures(accounts) }
+        }
+
         let report: RunReport
         do {
             report = try await scheduler.run(
-                RunRequest(command: command, jobs: jobs, options: runOptions.onboardingOptions(parallel: decision.parallel, force: force)),
+                RunRequest(command: command, jobs: jobs,
+                           options: runOptions.onboardingOptions(parallel: decision.parallel, force: force),
+                           preflight: preflight),
                 stop: stop,
                 events: { progress.handle($0) })
         } catch let busy as RunInProgress {
@@ -93,7 +102,7 @@ struct RunDriver {
     }
 
     private func reportRecoveredRuns(_ database: InventoryDatabase) throws {
-        for run in try database.recoverAbandonedRuns(isAlive: ProcessGroup.isAlive) {
+        for run in try database.recoverAbandonedRuns() {
             StandardStreams.writeError([
                 "fleetform: run \(run.runID) was cut off (its fleetform process is gone); \(run.interruptedJobs) unfinished jobs are now interrupted and `fleetform retry` will run them",
             ])

@@ -49,6 +49,9 @@ struct RunOptions: ParsableArguments {
     @Flag(help: "Pass TF_LOG and friends to terraform (blanked by default: they flood the logs).")
     var terraformLog = false
 
+    @Flag(help: "Do not assume each account's access role before terraform starts.")
+    var skipPreflight = false
+
     func validate() throws {
         if let parallel, parallel < 1 { throw ValidationError("--parallel \(parallel): must be at least 1") }
         if maxAttempts < 1 { throw ValidationError("--max-attempts \(maxAttempts): must be at least 1") }

@@ -25,7 +25,10 @@ struct StatusCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var statuses = try global.openDatabase().accountStatuses()
+        let database = try global.openDatabase()
+        // A run whose fleetform died must not show its accounts as running forever.
+        try database.recoverAbandonedRuns()
+        var statuses = try database.accountStatuses()
         if failed {
             statuses.removeAll { $0.status != .failed && $0.status != .interrupted }
         }

@@ -50,6 +50,9 @@ final class ProgressPrinter: Sendable {
             if upToDate > 0 { line += ", \(upToDate) up to date or with nothing to do" }
             line += ", \(parallel) at a time"
             print(line)
+        case .preflightChecked(let checked, let failed):
+            state.withLock { $0.total -= failed }
+            print("preflight: assumed the access role in \(checked - failed) of \(checked) accounts" + (failed > 0 ? "; \(failed) failed" : ""))
         case .jobStarted(_, let attempt):
             if attempt == 1 { state.withLock { $0.running += 1 } }
             redraw()
@@ -68,7 +71,7 @@ final class ProgressPrinter: Sendable {
                     if job.status == .failed { state.failed += 1 }
                 }
             }
-            if !isTTY && (wasStarted || job.status != .skipped) {
+            if !isTTY && (wasStarted || job.status != .skipped) || (!wasStarted && job.status == .failed) {
                 print(Self.line(for: job))
             } else {
                 redraw()

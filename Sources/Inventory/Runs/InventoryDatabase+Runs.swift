@@ -217,7 +217,7 @@ extension InventoryDatabase {
             var hashes: [String: String] = [:]
             let rows = try Row.fetchCursor(db, sql: """
                 SELECT account_id, applied_config_hash FROM account_state
-                WHERE applied_config_hash IS NOT NULL AND status IN ('succeeded', 'drifted')
+                WHERE applied_config_hash IS NOT NULL AND status = 'succeeded'
                 """)
             while let row = try rows.next() { hashes[row[0]] = row[1] }
             return hashes

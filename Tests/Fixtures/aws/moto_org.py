@@ -95,15 +95,19 @@ def statements(document):
     return result
 
 
-def inspect(args):
-    sts = client("sts", args.endpoint)
-    access_role = f"arn:aws:iam::{args.account}:role/{args.access_role_name}"
-    assumed = sts.assume_role(RoleArn=access_role, RoleSessionName="fleetform-test-inspect")["Credentials"]
-    credentials = {
+def member_credentials(endpoint, account, access_role_name):
+    """Credentials in a member account: moto maps the assumed role's key to that account."""
+    access_role = f"arn:aws:iam::{account}:role/{access_role_name}"
+    assumed = client("sts", endpoint).assume_role(RoleArn=access_role, RoleSessionName="fleetform-test")["Credentials"]
+    return {
         "aws_access_key_id": assumed["AccessKeyId"],
         "aws_secret_access_key": assumed["SecretAccessKey"],
         "aws_session_token": assumed["SessionToken"],
     }
+
+
+def inspect(args):
+    credentials = member_credentials(args.endpoint, args.account, args.access_role_name)
     caller = client("sts", args.endpoint, credentials).get_caller_identity()["Account"]
     iam = client("iam", args.endpoint, credentials)
 
@@ -150,6 +154,72 @@ def inspect(args):
     print(json.dumps(report))
 
 
+def tree(args):
+    """Builds OUs (by path under the root) and accounts placed in them."""
+    spec = json.loads(args.spec)
+    org = client("organizations", args.endpoint)
+    try:
+        org.create_organization(FeatureSet="ALL")
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "AlreadyInOrganizationException":
+            raise
+    management = org.describe_organization()["Organization"]["MasterAccountId"]
+    root = org.list_roots()["Roots"][0]["Id"]
+    ous = {"": root}
+    for path in sorted(spec.get("ous", []), key=lambda p: p.count("/")):
+        parent, _, name = path.rpartition("/")
+        ous[path] = org.create_organizational_unit(ParentId=ous[parent], Name=name)["OrganizationalUnit"]["Id"]
+    accounts = {}
+    for account in spec.get("accounts", []):
+        name = account["name"]
+        status = org.create_account(Email=f"aws+{name}@example.com", AccountName=name)["CreateAccountStatus"]
+        accounts[name] = status["AccountId"]
+        if account.get("ou"):
+            org.move_account(AccountId=status["AccountId"], SourceParentId=root, DestinationParentId=ous[account["ou"]])
+    ous.pop("")
+    print(json.dumps({"management_account_id": management, "root_id": root, "ous": ous, "accounts": accounts}))
+
+
+def move(args):
+    org = client("organizations", args.endpoint)
+    source = org.list_parents(ChildId=args.account)["Parents"][0]["Id"]
+    org.move_account(AccountId=args.account, SourceParentId=source, DestinationParentId=args.ou_id)
+    print("{}")
+
+
+def close(args):
+    client("organizations", args.endpoint).close_account(AccountId=args.account)
+    print("{}")
+
+
+def delete_role(args):
+    """Deletes the gateway role behind fleetform's back (detaching what IAM requires first)."""
+    session = member_credentials(args.endpoint, args.account, args.access_role_name)
+    iam = client("iam", args.endpoint, session)
+    for policy in iam.list_attached_role_policies(RoleName=args.role_name)["AttachedPolicies"]:
+        iam.detach_role_policy(RoleName=args.role_name, PolicyArn=policy["PolicyArn"])
+    for profile in iam.list_instance_profiles_for_role(RoleName=args.role_name)["InstanceProfiles"]:
+        iam.remove_role_from_instance_profile(InstanceProfileName=profile["InstanceProfileName"], RoleName=args.role_name)
+    iam.delete_role(RoleName=args.role_name)
+    print("{}")
+
+
+def auth_setup(args):
+    """For a moto started with INITIAL_NO_AUTH_ACTION_COUNT=6: an organization with two
+    accounts and an IAM user allowed everything, in exactly six requests; after them
+    moto checks every signature. Prints the user's key."""
+    org = client("organizations", args.endpoint)
+    org.create_organization(FeatureSet="ALL")
+    for index in (1, 2):
+        org.create_account(Email=f"aws+signed-{index}@example.com", AccountName=f"signed-{index}")
+    iam = client("iam", args.endpoint)
+    iam.create_user(UserName="fleetform-ci")
+    iam.put_user_policy(UserName="fleetform-ci", PolicyName="everything", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+    key = iam.create_access_key(UserName="fleetform-ci")["AccessKey"]
+    print(json.dumps({"access_key_id": key["AccessKeyId"], "secret_access_key": key["SecretAccessKey"]}))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--endpoint", required=True, help="moto_server URL, e.g. http://127.0.0.1:5000")
@@ -165,6 +235,28 @@ def main():
     inspect_parser.add_argument("--role-name", default="terraform-akeyless-role")
     inspect_parser.add_argument("--access-role-name", default="OrganizationAccountAccessRole")
     inspect_parser.set_defaults(run=inspect)
+
+    tree_parser = commands.add_parser("tree")
+    tree_parser.add_argument("--spec", required=True, help='{"ous": ["A", "A/B"], "accounts": [{"name": "x", "ou": "A/B"}]}')
+    tree_parser.set_defaults(run=tree)
+
+    move_parser = commands.add_parser("move")
+    move_parser.add_argument("--account", required=True)
+    move_parser.add_argument("--ou-id", required=True)
+    move_parser.set_defaults(run=move)
+
+    close_parser = commands.add_parser("close")
+    close_parser.add_argument("--account", required=True)
+    close_parser.set_defaults(run=close)
+
+    delete_parser = commands.add_parser("delete-role")
+    delete_parser.add_argument("--account", required=True)
+    delete_parser.add_argument("--role-name", default="terraform-akeyless-role")
+    delete_parser.add_argument("--access-role-name", default="OrganizationAccountAccessRole")
+    delete_parser.set_defaults(run=delete_role)
+
+    auth_parser = commands.add_parser("auth-setup")
+    auth_parser.set_defaults(run=auth_setup)
 
     args = parser.parse_args()
     try:

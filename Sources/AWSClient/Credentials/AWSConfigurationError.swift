@@ -1,0 +1,70 @@
+import Foundation
+
+/// Why AWS credentials or settings could not be worked out from the environment and the
+/// shared config files.
+///
+/// Each message says what was looked at and what to change, because these errors reach
+/// the user directly. None of them contains a secret key or a session token: they
+/// carry names, paths and reasons only.
+public enum AWSConfigurationError: Error, Sendable, Equatable {
+    /// Neither the environment nor the profile `profile` gave credentials.
+    case noCredentials(profile: String, files: [String])
+    /// One of `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` is set without the other.
+    case incompleteEnvironmentCredentials(missing: String)
+    /// `AWS_PROFILE` names a profile that neither file defines.
+    case profileNotFound(name: String, files: [String])
+    /// The profile is defined but its settings cannot be used.
+    case invalidProfile(name: String, reason: String)
+    /// `source_profile` references lead back to a profile already on the path.
+    case sourceProfileCycle([String])
+    /// The profile's `credential_process` failed or printed something unusable.
+    case credentialProcessFailed(profile: String, reason: String)
+    /// A shared config file exists but cannot be read.
+    case unreadableFile(path: String, reason: String)
+    /// `AWS_ENDPOINT_URL` or `AWS_ENDPOINT_URL_<SERVICE>` is not an absolute http(s) URL.
+    case invalidEndpointURL(variable: String, value: String)
+    /// No region is set anywhere.
+    case noRegion
+}
+
+extension AWSConfigurationError: CustomStringConvertible, LocalizedError {
+    public var description: String {
+        switch self {
+        case .noCredentials(let profile, let files):
+            "No AWS credentials found. Checked the environment variables AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
+                + "then profile '\(profile)' (chosen by AWS_PROFILE, else 'default') in \(Self.list(files)). "
+                + "Set those variables, set AWS_PROFILE to a profile that has credentials, or give profile '\(profile)' "
+                + "aws_access_key_id and aws_secret_access_key, credential_process, or role_arn with source_profile."
+        case .incompleteEnvironmentCredentials(let missing):
+            "\(missing) is not set, but the other AWS access key variable is: set both AWS_ACCESS_KEY_ID and "
+                + "AWS_SECRET_ACCESS_KEY, or neither to use a profile."
+        case .profileNotFound(let name, let files):
+            "AWS profile '\(name)' (from AWS_PROFILE) is not defined in \(Self.list(files)). "
+                + "In the credentials file it is the section [\(name)]; in the config file, [profile \(name)]."
+        case .invalidProfile(let name, let reason):
+            "AWS profile '\(name)': \(reason)"
+        case .sourceProfileCycle(let chain):
+            "AWS profiles refer to each other in a cycle through source_profile: \(chain.joined(separator: " -> ")). "
+                + "The last profile in a chain needs its own credentials."
+        case .credentialProcessFailed(let profile, let reason):
+            "The credential_process of AWS profile '\(profile)' failed: \(reason)"
+        case .unreadableFile(let path, let reason):
+            "Cannot read the AWS config file \(path): \(reason)"
+        case .invalidEndpointURL(let variable, let value):
+            "\(variable) is '\(value)', which is not an absolute http:// or https:// URL."
+        case .noRegion:
+            "No AWS region is configured: set AWS_REGION (or AWS_DEFAULT_REGION), or add region = ... "
+                + "to the profile in ~/.aws/config."
+        }
+    }
+
+    public var errorDescription: String? { description }
+
+    private static func list(_ files: [String]) -> String {
+        switch files.count {
+        case 0: "the shared AWS files"
+        case 1: files[0]
+        default: files.dropLast().joined(separator: ", ") + " and " + files.last!
+        }
+    }
+}

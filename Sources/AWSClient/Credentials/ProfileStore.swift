@@ -1,0 +1,90 @@
+import Foundation
+
+/// The profiles of the shared credentials file and the shared config file, merged.
+///
+/// A profile may be split across both files (keys in `~/.aws/credentials`, `region` and
+/// `role_arn` in `~/.aws/config`); where both set the same key, the credentials file
+/// wins, as in the AWS CLI. Missing files are simply empty: most machines have only one.
+struct ProfileStore: Sendable {
+    var profiles: [String: AWSProfile]
+    /// The files consulted, credentials file first, for error messages.
+    var files: [String]
+
+    init(profiles: [String: AWSProfile], files: [String]) {
+        self.profiles = profiles
+        self.files = files
+    }
+
+    /// Reads `AWS_SHARED_CREDENTIALS_FILE` (else `~/.aws/credentials`) and `AWS_CONFIG_FILE`
+    /// (else `~/.aws/config`); a leading `~` in those variables is the home directory.
+    static func load(environment: [String: String], homeDirectory: String) throws(AWSConfigurationError) -> ProfileStore {
+        let credentialsPath = path(environment["AWS_SHARED_CREDENTIALS_FILE"], default: ".aws/credentials", home: homeDirectory)
+        let configPath = path(environment["AWS_CONFIG_FILE"], default: ".aws/config", home: homeDirectory)
+        let credentials = try read(credentialsPath)?.credentialsFileProfiles ?? [:]
+        let config = try read(configPath)?.configFileProfiles ?? [:]
+        var merged: [String: AWSProfile] = [:]
+        for name in Set(credentials.keys).union(config.keys) {
+            let settings = (config[name] ?? [:]).merging(credentials[name] ?? [:]) { _, fromCredentials in fromCredentials }
+            merged[name] = AWSProfile(name: name, settings: settings)
+        }
+        return ProfileStore(profiles: merged, files: [credentialsPath, configPath])
+    }
+
+    func profile(_ name: String) -> AWSProfile? {
+        profiles[name]
+    }
+
+    private static func path(_ configured: String?, default relative: String, home: String) -> String {
+        guard let configured, !configured.isEmpty else {
+            return URL(fileURLWithPath: home).appendingPathComponent(relative).path
+        }
+        if configured == "~" { return home }
+        if configured.hasPrefix("~/") {
+            return URL(fileURLWithPath: home).appendingPathComponent(String(configured.dropFirst(2))).path
+        }
+        return configured
+    }
+
+    /// The parsed file, or nil when there is no file at `path`.
+    private static func read(_ path: String) throws(AWSConfigurationError) -> SharedConfigFile? {
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        do {
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            return SharedConfigFile(parsing: String(decoding: data, as: UTF8.self))
+        } catch {
+            throw .unreadableFile(path: path, reason: (error as NSError).localizedFailureReason ?? "\(error.localizedDescription)")
+        }
+    }
+}
+
+/// One named profile's settings (keys lower-case), with the typed reads the credential
+/// chain needs. Empty values count as unset, as in the AWS CLI.
+struct AWSProfile: Sendable, Equatable {
+    var name: String
+    var settings: [String: String]
+
+    subscript(key: String) -> String? {
+        guard let value = settings[key], !value.isEmpty else { return nil }
+        return value
+    }
+
+    /// `aws_access_key_id` + `aws_secret_access_key` (+ `aws_session_token`), or nil when
+    /// the profile has no access key. Half a key pair is a mistake worth reporting.
+    func staticCredentials() throws(AWSConfigurationError) -> AWSCredentials? {
+        switch (self["aws_access_key_id"], self["aws_secret_access_key"]) {
+        case (nil, nil):
+            return nil
+        case (let key?, let secret?):
+            return AWSCredentials(accessKeyID: key, secretAccessKey: secret, sessionToken: self["aws_session_token"])
+        case (nil, _):
+            throw .invalidProfile(name: name, reason: "aws_secret_access_key is set but aws_access_key_id is not.")
+        case (_, nil):
+            throw .invalidProfile(name: name, reason: "aws_access_key_id is set but aws_secret_access_key is not.")
+        }
+    }
+
+    /// Whether the profile signs in through IAM Identity Center, which fleetform does not do itself.
+    var usesSSO: Bool {
+        self["sso_session"] != nil || self["sso_start_url"] != nil || self["sso_account_id"] != nil
+    }
+}

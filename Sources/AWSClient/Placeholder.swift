@@ -1,0 +1,5 @@
+import XMLCoder
+import Crypto
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif

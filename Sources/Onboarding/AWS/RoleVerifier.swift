@@ -1,0 +1,157 @@
+import AWSClient
+import FleetformBasics
+import Foundation
+import Inventory
+
+/// Checks with IAM, in each onboarded account, that the role is still as fleetform
+/// recorded it: the role exists with the recorded ARN, its trust policy still lets EC2
+/// and the role itself assume it, the policy is attached, and the instance profile
+/// holds the role. Catches changes made behind fleetform's back.
+public struct RoleVerifier: Sendable {
+    public var session: AWSSession
+    public var concurrency: Int
+
+    public init(session: AWSSession, concurrency: Int = 16) {
+        self.session = session
+        self.concurrency = concurrency
+    }
+
+    public enum Finding: Sendable, Equatable {
+        case asRecorded
+        /// The role differs from the record; the reason says how.
+        case drifted(String)
+        /// The account could not be checked (the access role cannot be assumed, …).
+        case unchecked(String)
+    }
+
+    public struct Outcome: Sendable, Equatable {
+        public var accountID: String
+        public var name: String
+        public var finding: Finding
+    }
+
+    /// Verifies every account and records the findings: drifted accounts become
+    /// `drifted` with the reason; a drifted account found as recorded again is
+    /// `succeeded` again.
+    public func verify(_ onboarded: [(account: AccountRecord, state: AccountStatus)], database: InventoryDatabase) async throws -> [Outcome] {
+        let outcomes = await withTaskGroup(of: Outcome.self) { group in
+            var outcomes: [Outcome] = []
+            var next = 0
+            func addTask() {
+                let (account, state) = onboarded[next]
+                next += 1
+                group.addTask {
+                    Outcome(accountID: account.accountID, name: account.name, finding: await check(account, state))
+                }
+            }
+            while next < min(concurrency, onboarded.count) { addTask() }
+            while let outcome = await group.next() {
+                outcomes.append(outcome)
+                if next < onboarded.count { addTask() }
+            }
+            return outcomes
+        }
+        for outcome in outcomes {
+            switch outcome.finding {
+            case .drifted(let reason): try database.markDrifted(accountID: outcome.accountID, reason: reason)
+            case .asRecorded: try database.markVerified(accountID: outcome.accountID)
+            case .unchecked: break
+            }
+        }
+        let order = Dictionary(onboarded.enumerated().map { ($1.account.accountID, $0) }, uniquingKeysWith: { a, _ in a })
+        return outcomes.sorted { (order[$0.accountID] ?? 0) < (order[$1.accountID] ?? 0) }
+    }
+
+    private func check(_ account: AccountRecord, _ state: AccountStatus) async -> Finding {
+        guard let roleARN = state.roleARN else { return .unchecked("no role ARN recorded") }
+        let accessRole = AccessRole.arn(account: account)
+        let iam: IAMClient
+        do {
+            let credentials = try await session.sts().assumeRole(roleARN: accessRole, sessionName: "fleetform-verify")
+            iam = try session.iam(credentials: credentials)
+        } catch let error as AWSError {
+            return .unchecked("cannot assume \(accessRole): \(error.code): \(error.message)")
+        } catch {
+            return .unchecked("cannot assume \(accessRole): \(error)")
+        }
+        do {
+            let roleName = String(roleARN.split(separator: "/").last ?? "")
+            guard let role = try await iam.role(named: roleName) else {
+                return .drifted("role \(roleName) no longer exists")
+            }
+            guard role.arn == roleARN else {
+                return .drifted("role \(roleName) has ARN \(role.arn), recorded \(roleARN)")
+            }
+            if let problem = TrustPolicyCheck.problem(role.trustPolicy, roleARN: roleARN, accountID: account.accountID) {
+                return .drifted("trust policy of \(roleName) \(problem)")
+            }
+            if let policyARN = state.policyARN {
+                let attached = try await iam.attachedPolicies(roleName: roleName)
+                if !attached.contains(where: { $0.arn == policyARN }) {
+                    return .drifted("policy \(policyARN) is no longer attached to \(roleName)")
+                }
+            }
+            if let profileARN = state.instanceProfileARN {
+                let profileName = String(profileARN.split(separator: "/").last ?? "")
+                guard let profile = try await iam.instanceProfile(named: profileName) else {
+                    return .drifted("instance profile \(profileName) no longer exists")
+                }
+                if !profile.roleNames.contains(roleName) {
+                    return .drifted("instance profile \(profileName) no longer holds \(roleName)")
+                }
+            }
+            return .asRecorded
+        } catch let error as AWSError {
+            return .unchecked("\(error)")
+        } catch {
+            return .unchecked("\(error)")
+        }
+    }
+}
+
+/// Reads a trust policy for the two statements the gateway role needs.
+enum TrustPolicyCheck {
+    /// What is missing from `document` (JSON), or nil when it allows both EC2 and the
+    /// role itself (directly, or through the account root limited to the role by
+    /// `aws:PrincipalArn`) to assume the role.
+    static func problem(_ document: String, roleARN: String, accountID: String) -> String? {
+        guard case .object(let policy)? = try? JSONParser.parse(Array(document.utf8)) else {
+            return "cannot be read as JSON"
+        }
+        let statements: [JSONObject]
+        switch policy["Statement"] {
+        case .array(let list)?: statements = list.compactMap { if case .object(let s) = $0 { s } else { nil } }
+        case .object(let single)?: statements = [single]
+        default: statements = []
+        }
+        let allowing = statements.filter { $0["Effect"] == .string("Allow") && strings($0["Action"]).contains("sts:AssumeRole") }
+        let ec2 = allowing.contains { statement in
+            guard case .object(let principal)? = statement["Principal"] else { return false }
+            return strings(principal["Service"]).contains("ec2.amazonaws.com")
+        }
+        let root = roleARN.replacingOccurrences(of: #":role/.*$"#, with: ":root", options: .regularExpression)
+        let selfAssume = allowing.contains { statement in
+            guard case .object(let principal)? = statement["Principal"] else { return false }
+            let principals = strings(principal["AWS"])
+            if principals.contains(roleARN) { return true }
+            guard principals.contains(root) || principals.contains(accountID),
+                  case .object(let condition)? = statement["Condition"],
+                  case .object(let equals)? = condition["StringEquals"] else { return false }
+            return strings(equals["aws:PrincipalArn"]).contains(roleARN)
+        }
+        switch (ec2, selfAssume) {
+        case (true, true): return nil
+        case (false, true): return "no longer allows ec2.amazonaws.com"
+        case (true, false): return "no longer allows the role itself (\(roleARN))"
+        case (false, false): return "allows neither ec2.amazonaws.com nor the role itself"
+        }
+    }
+
+    private static func strings(_ value: JSONValue?) -> [String] {
+        switch value {
+        case .string(let text)?: [text]
+        case .array(let list)?: list.compactMap { if case .string(let text) = $0 { text } else { nil } }
+        default: []
+        }
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import Testing
+@testable import Inventory
+@testable import Onboarding
+
+@Suite struct AWSUseCaseTests {
+    private let role = "arn:aws:iam::012345678901:role/terraform-akeyless-role"
+
+    private func trust(_ statements: String) -> String {
+        #"{"Version": "2012-10-17", "Statement": [\#(statements)]}"#
+    }
+
+    private let ec2 = #"{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "ec2.amazonaws.com"}}"#
+    private var selfAssume: String {
+        #"{"Effect": "Allow", "Action": ["sts:AssumeRole"], "Principal": {"AWS": "arn:aws:iam::012345678901:root"}, "Condition": {"StringEquals": {"aws:PrincipalArn": ["\#(role)"]}}}"#
+    }
+
+    @Test func trustPolicyNeedsEC2AndTheRoleItself() {
+        #expect(TrustPolicyCheck.problem(trust("\(ec2), \(selfAssume)"), roleARN: role, accountID: "012345678901") == nil)
+        #expect(TrustPolicyCheck.problem(trust(selfAssume), roleARN: role, accountID: "012345678901")
+            == "no longer allows ec2.amazonaws.com")
+        #expect(TrustPolicyCheck.problem(trust(ec2), roleARN: role, accountID: "012345678901")
+            == "no longer allows the role itself (\(role))")
+        let direct = #"{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": "\#(role)"}}"#
+        #expect(TrustPolicyCheck.problem(trust("\(ec2), \(direct)"), roleARN: role, accountID: "012345678901") == nil)
+        let denied = ec2.replacingOccurrences(of: "Allow", with: "Deny")
+        #expect(TrustPolicyCheck.problem(trust("\(denied), \(selfAssume)"), roleARN: role, accountID: "012345678901")
+            == "no longer allows ec2.amazonaws.com")
+        #expect(TrustPolicyCheck.problem("not json", roleARN: role, accountID: "012345678901") == "cannot be read as JSON")
+    }
+
+    private func record(_ id: String, name: String, region: String = "eu-west-1") -> FleetExport.Record {
+        FleetExport.Record(accountID: id, name: name, ouPath: "Root/Prod", region: region,
+                           roleARN: "arn:aws:iam::\(id):role/r", instanceProfileARN: nil, policyARN: "arn:aws:iam::\(id):policy/p")
+    }
+
+    @Test func akeylessScriptQuotesEveryValue() throws {
+        let script = FleetExport.akeylessScript([record("012345678901", name: "it's; rm -rf /")], version: "0.1.0",
+                                                date: Date(timeIntervalSince1970: 1_800_000_000))
+        #expect(script.hasPrefix("#!/bin/sh\n"))
+        #expect(script.contains(#"akeyless target create aws --name "$AKEYLESS_TARGET_PREFIX"/'it'\''s; rm -rf /-012345678901' --use-gw-cloud-identity --region 'eu-west-1'"#))
+        #expect(script.contains("--bound-aws-account-id '012345678901'"))
+        // The script is valid sh: `sh -n` parses it without running anything.
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("fleetform-export-\(UUID()).sh")
+        try script.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let check = Process()
+        check.executableURL = URL(fileURLWithPath: "/bin/sh")
+        check.arguments = ["-n", file.path]
+        try check.run()
+        check.waitUntilExit()
+        #expect(check.terminationStatus == 0)
+    }
+
+    @Test func exportJSONHasTheDocumentedFields() throws {
+        let json = FleetExport.json([record("012345678901", name: "a")])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        let first = try #require((object["accounts"] as? [[String: Any]])?.first)
+        #expect(Set(first.keys) == ["account_id", "name", "ou_path", "region", "role_arn", "instance_profile_arn", "policy_arn"])
+        #expect(first["instance_profile_arn"] is NSNull)
+        #expect(FleetExport.json([]) == "{\"accounts\": []}\n")
+    }
+
+    @Test func discoveryUpdatesInPlaceKeepsSettingsAndPrunesOnlyItsScope() throws {
+        let db = try InventoryDatabase.inMemory()
+        // An account from a file, with its own region and tags.
+        _ = try db.importAccounts([AccountSpec(accountID: "000000000001", name: "old", region: "eu-west-1", tags: ["t": "v"])],
+                                  source: .file, origin: "f", prune: false)
+        let defaults = DiscoveryDefaults(region: "us-east-1", managementAccountID: "123456789012")
+        let first = try db.importDiscoveredAccounts([
+            DiscoveredAccount(accountID: "000000000001", name: "payments", email: "a@example.com", ouPath: "Root/Prod", state: "ACTIVE", enabled: true),
+            DiscoveredAccount(accountID: "000000000002", name: "old-sandbox", email: nil, ouPath: "Root/Sandbox", state: "SUSPENDED", enabled: false),
+            DiscoveredAccount(accountID: "000000000003", name: "dev", email: nil, ouPath: "Root/Dev", state: "ACTIVE", enabled: true),
+        ], defaults: defaults, origin: "organizations:123456789012", pruneUnder: nil)
+        #expect(first == InventoryImportSummary(added: 2, updated: 1))
+        let accounts = Dictionary(uniqueKeysWithValues: try db.allAccounts().map { ($0.accountID, $0) })
+        #expect(accounts["000000000001"]?.region == "eu-west-1")
+        #expect(accounts["000000000001"]?.tags == ["t": "v"])
+        #expect(accounts["000000000001"]?.ouPath == "Root/Prod")
+        #expect(accounts["000000000001"]?.source == .organizations)
+        #expect(accounts["000000000002"]?.state == "SUSPENDED")
+        #expect(accounts["000000000002"]?.enabled == false)
+        #expect(accounts["000000000003"]?.region == "us-east-1")
+
+        // Re-discovery of a subtree that no longer lists 000000000003 prunes only inside it.
+        let again = try db.importDiscoveredAccounts([
+            DiscoveredAccount(accountID: "000000000001", name: "payments", email: "a@example.com", ouPath: "Root/Prod", state: "ACTIVE", enabled: true),
+        ], defaults: defaults, origin: "organizations:123456789012", pruneUnder: ["Root/Prod"])
+        #expect(again == InventoryImportSummary(unchanged: 1))
+        let everything = try db.importDiscoveredAccounts([], defaults: defaults, origin: "o", pruneUnder: ["Root"])
+        #expect(everything.disabled == 2)
+        #expect(try db.allAccounts().count == 3)
+    }
+}

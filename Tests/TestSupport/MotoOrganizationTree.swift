@@ -1,0 +1,59 @@
+import Foundation
+
+/// An organization built in moto with OUs and accounts placed in them, for discovery,
+/// preflight and verify tests.
+public struct MotoOrganizationTree: Decodable, Sendable {
+    public var managementAccountId: String
+    public var rootId: String
+    /// OU path under the root (`Workloads/Prod`) to OU ID.
+    public var ous: [String: String]
+    /// Account name to account ID.
+    public var accounts: [String: String]
+}
+
+extension MotoServer {
+    /// Creates the OUs (paths under the root, e.g. `Workloads/Prod`) and accounts, each
+    /// account moved into its OU (or left under the root when `ou` is nil).
+    public func buildTree(ous: [String], accounts: [(name: String, ou: String?)]) throws -> MotoOrganizationTree {
+        let accountSpecs = accounts.map { account -> String in
+            let ou = account.ou.map { "\"\($0)\"" } ?? "null"
+            return "{\"name\": \"\(account.name)\", \"ou\": \(ou)}"
+        }
+        let spec = "{\"ous\": [\(ous.map { "\"\($0)\"" }.joined(separator: ", "))], \"accounts\": [\(accountSpecs.joined(separator: ", "))]}"
+        let output = try MotoOrgScript.run(["--endpoint", endpoint, "tree", "--spec", spec])
+        return try MotoOrgScript.decoder.decode(MotoOrganizationTree.self, from: Data(output.utf8))
+    }
+
+    public func moveAccount(_ account: String, toOU ouID: String) throws {
+        _ = try MotoOrgScript.run(["--endpoint", endpoint, "move", "--account", account, "--ou-id", ouID])
+    }
+
+    /// Closes the account: moto marks it SUSPENDED.
+    public func closeAccount(_ account: String) throws {
+        _ = try MotoOrgScript.run(["--endpoint", endpoint, "close", "--account", account])
+    }
+
+    /// Deletes the gateway role in a member account behind fleetform's back.
+    public func deleteRole(_ account: String, roleName: String = "terraform-akeyless-role") throws {
+        _ = try MotoOrgScript.run(["--endpoint", endpoint, "delete-role", "--account", account, "--role-name", roleName])
+    }
+}
+
+/// An IAM user's key in a moto that checks signatures.
+public struct MotoAccessKey: Decodable, Sendable {
+    public var accessKeyId: String
+    public var secretAccessKey: String
+}
+
+extension MotoServer {
+    /// The number of unauthenticated requests `authSetup` makes: start moto with
+    /// `INITIAL_NO_AUTH_ACTION_COUNT` set to this.
+    public static let authSetupRequests = 6
+
+    /// An organization with two accounts and a user allowed everything; from then on
+    /// moto checks every request's signature.
+    public func authSetup() throws -> MotoAccessKey {
+        let output = try MotoOrgScript.run(["--endpoint", endpoint, "auth-setup"])
+        return try MotoOrgScript.decoder.decode(MotoAccessKey.self, from: Data(output.utf8))
+    }
+}
