@@ -140,6 +140,31 @@ import TestSupport
         let logFiles = (try? FileManager.default.contentsOfDirectory(atPath: lastRunLogs.path)) ?? []
         #expect(logFiles.filter { $0.hasSuffix(".log") }.isEmpty, "terraform logs in the up-to-date run: \(logFiles)")
         #expect(try Self.status(try fleetform("status", "--json")).summary == ["succeeded": 3])
+
+        // 4. verify: every role as recorded; one deleted behind fleetform's back is drifted.
+        let verified = try fleetform("verify")
+        #expect(verified.exitCode == 0, "\(diagnostics(verified))")
+        #expect(verified.stdout.contains("3 accounts: 3 as recorded, 0 drifted, 0 not checked"), "\(verified.stdout)")
+        try moto.deleteRole(healthy)
+        let drift = try fleetform("verify")
+        #expect(drift.exitCode == 1)
+        #expect(drift.stdout.contains("drifted: role terraform-akeyless-role no longer exists"), "\(drift.stdout)")
+        status = try Self.status(try fleetform("status", "--json"))
+        #expect(status.summary == ["succeeded": 2, "drifted": 1])
+        #expect(status.accounts.first { $0.accountId == healthy }?.error == "role terraform-akeyless-role no longer exists")
+        let exported = try fleetform("export", "--format", "csv")
+        #expect(exported.stdout.split(separator: "\r\n").count == 3, "header + the two accounts as recorded: \(exported.stdout)")
+        #expect(!exported.stdout.contains(healthy))
+
+        // A later apply re-creates the drifted role (it is not up to date) and clears the drift.
+        let repair = try fleetform("apply", "--parallel", "2")
+        #expect(repair.exitCode == 0, "\(diagnostics(repair))")
+        let repairRun = try #require(try Self.runs(try fleetform("runs", "--json")).first)
+        #expect(repairRun.succeeded == 1 && repairRun.skipped == 2, "\(repairRun)")
+        Self.expectOnboarded(try moto.inspectAccount(healthy), account: healthy)
+        #expect(try fleetform("verify").exitCode == 0)
+        let script = try fleetform("export", "--format", "akeyless")
+        #expect(script.stdout.components(separatedBy: "akeyless target create aws").count == 4)
     }
 
     // MARK: - Checks

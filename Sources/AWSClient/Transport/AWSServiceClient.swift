@@ -109,10 +109,11 @@ struct AWSServiceClient: Sendable {
         return (code, XMLText.firstElement("Message", in: text) ?? "")
     }
 
-    /// `{"__type": "…#Code", "message": "…"}` in JSON-protocol answers.
+    /// `{"__type": "…#Code", "message": "…"}` in JSON-protocol answers. Signature and
+    /// token failures can come back as Query-style XML even from JSON services.
     static func jsonError(_ body: [UInt8]) -> (code: String, message: String)? {
         guard case .object(let object)? = try? JSONParser.parse(body),
-              case .string(let type)? = object["__type"] ?? object["code"] else { return nil }
+              case .string(let type)? = object["__type"] ?? object["code"] else { return xmlError(body) }
         let code = type.split(separator: "#").last.map(String.init) ?? type
         var message = ""
         if case .string(let text)? = object["message"] ?? object["Message"] { message = text }
