@@ -1,4 +1,5 @@
 import AWSClient
+import FleetformBasics
 import Foundation
 import Inventory
 
@@ -23,31 +24,18 @@ public struct AccessPreflight: Sendable {
         } catch {
             return Dictionary(uniqueKeysWithValues: accounts.map { ($0.accountID, "preflight: \(error)") })
         }
-        return await withTaskGroup(of: (String, String?).self) { group in
-            var failures: [String: String] = [:]
-            var next = 0
-            func addTask() {
-                let account = accounts[next]
-                next += 1
-                group.addTask {
-                    let roleARN = AccessRole.arn(account: account)
-                    do {
-                        _ = try await sts.assumeRole(roleARN: roleARN, sessionName: "fleetform-preflight")
-                        return (account.accountID, nil)
-                    } catch let error as AWSError {
-                        return (account.accountID, "cannot assume \(roleARN): \(error.code): \(error.message)")
-                    } catch {
-                        return (account.accountID, "cannot assume \(roleARN): \(error)")
-                    }
-                }
+        let results = await BoundedConcurrency.map(accounts, limit: concurrency) { account -> (String, String?) in
+            let roleARN = AccessRole.arn(account: account)
+            do {
+                _ = try await sts.assumeRole(roleARN: roleARN, sessionName: "fleetform-preflight")
+                return (account.accountID, nil)
+            } catch let error as AWSError {
+                return (account.accountID, "cannot assume \(roleARN): \(error.code): \(error.message)")
+            } catch {
+                return (account.accountID, "cannot assume \(roleARN): \(error)")
             }
-            while next < min(concurrency, accounts.count) { addTask() }
-            while let (accountID, failure) = await group.next() {
-                if let failure { failures[accountID] = failure }
-                if next < accounts.count { addTask() }
-            }
-            return failures
         }
+        return Dictionary(uniqueKeysWithValues: results.compactMap { id, failure in failure.map { (id, $0) } })
     }
 }
 

@@ -1,4 +1,5 @@
 import AWSClient
+import FleetformBasics
 import Foundation
 import Inventory
 
@@ -80,26 +81,12 @@ public struct OrganizationDiscovery: Sendable {
 
     /// Lists the child OUs and accounts of every node, `concurrency` nodes at a time.
     private func list(_ nodes: [Node]) async throws -> [(node: Node, children: [Node], accounts: [OrganizationsClient.Account])] {
-        try await withThrowingTaskGroup(of: (Int, [Node], [OrganizationsClient.Account]).self) { group in
-            var results = [(node: Node, children: [Node], accounts: [OrganizationsClient.Account])?](repeating: nil, count: nodes.count)
-            var next = 0
-            func addTask() {
-                let index = next
-                let node = nodes[index]
-                next += 1
-                group.addTask {
-                    async let units = organizations.organizationalUnits(parentID: node.id)
-                    async let accounts = organizations.accounts(parentID: node.id)
-                    let children = try await units.map { Node(id: $0.id, path: node.path + "/" + Self.pathSegment($0.name)) }
-                    return (index, children, try await accounts)
-                }
-            }
-            while next < min(concurrency, nodes.count) { addTask() }
-            while let (index, children, accounts) = try await group.next() {
-                results[index] = (nodes[index], children, accounts)
-                if next < nodes.count { addTask() }
-            }
-            return results.compactMap { $0 }
+        let organizations = self.organizations
+        return try await BoundedConcurrency.map(nodes, limit: concurrency) { node in
+            async let units = organizations.organizationalUnits(parentID: node.id)
+            async let accounts = organizations.accounts(parentID: node.id)
+            let children = try await units.map { Node(id: $0.id, path: node.path + "/" + Self.pathSegment($0.name)) }
+            return (node, children, try await accounts)
         }
     }
 

@@ -34,22 +34,8 @@ public struct RoleVerifier: Sendable {
     /// `drifted` with the reason; a drifted account found as recorded again is
     /// `succeeded` again.
     public func verify(_ onboarded: [(account: AccountRecord, state: AccountStatus)], database: InventoryDatabase) async throws -> [Outcome] {
-        let outcomes = await withTaskGroup(of: Outcome.self) { group in
-            var outcomes: [Outcome] = []
-            var next = 0
-            func addTask() {
-                let (account, state) = onboarded[next]
-                next += 1
-                group.addTask {
-                    Outcome(accountID: account.accountID, name: account.name, finding: await check(account, state))
-                }
-            }
-            while next < min(concurrency, onboarded.count) { addTask() }
-            while let outcome = await group.next() {
-                outcomes.append(outcome)
-                if next < onboarded.count { addTask() }
-            }
-            return outcomes
+        let outcomes = await BoundedConcurrency.map(onboarded, limit: concurrency) { account, state in
+            Outcome(accountID: account.accountID, name: account.name, finding: await check(account, state))
         }
         for outcome in outcomes {
             switch outcome.finding {
@@ -58,8 +44,7 @@ public struct RoleVerifier: Sendable {
             case .unchecked: break
             }
         }
-        let order = Dictionary(onboarded.enumerated().map { ($1.account.accountID, $0) }, uniquingKeysWith: { a, _ in a })
-        return outcomes.sorted { (order[$0.accountID] ?? 0) < (order[$1.accountID] ?? 0) }
+        return outcomes
     }
 
     private func check(_ account: AccountRecord, _ state: AccountStatus) async -> Finding {
