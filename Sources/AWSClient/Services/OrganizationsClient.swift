@@ -12,105 +12,157 @@ public struct OrganizationsClient: Sendable {
         public var managementAccountID: String
     }
 
-    public struct Root: Sendable, Equatable {
+    public struct Root: Sendable, Equatable, Decodable {
         public var id: String
         public var name: String
+        enum CodingKeys: String, CodingKey { case id = "Id", name = "Name" }
     }
 
-    public struct OrganizationalUnit: Sendable, Equatable {
+    public struct OrganizationalUnit: Sendable, Equatable, Decodable {
         public var id: String
         public var name: String
+        enum CodingKeys: String, CodingKey { case id = "Id", name = "Name" }
     }
 
-    public struct Account: Sendable, Equatable {
+    public struct Account: Sendable, Equatable, Decodable {
         public var id: String
         public var name: String
         public var email: String
         /// `ACTIVE`, `SUSPENDED`, `PENDING_CLOSURE`, … from `State`, else the retired `Status`.
         public var state: String
+
+        enum CodingKeys: String, CodingKey { case id = "Id", name = "Name", email = "Email", state = "State", status = "Status" }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            id = try container.decode(String.self, forKey: .id)
+            name = try container.decodeIfPresent(String.self, forKey: .name) ?? ""
+            email = try container.decodeIfPresent(String.self, forKey: .email) ?? ""
+            // `Status` is retired in September 2026; servers that predate `State` send only it.
+            state = try container.decodeIfPresent(String.self, forKey: .state)
+                ?? container.decodeIfPresent(String.self, forKey: .status) ?? "UNKNOWN"
+        }
+
+        public init(id: String, name: String, email: String, state: String) {
+            self.id = id
+            self.name = name
+            self.email = email
+            self.state = state
+        }
     }
 
     public func describeOrganization() async throws -> Organization {
-        let object = try await call("DescribeOrganization", [:])
-        guard case .object(let organization)? = object["Organization"],
-              let id = organization["Id"]?.text,
-              let management = organization["MasterAccountId"]?.text ?? organization["ManagementAccountId"]?.text
-        else { throw unexpected("DescribeOrganization") }
-        return Organization(id: id, managementAccountID: management)
+        struct Answer: Decodable {
+            struct Shape: Decodable {
+                var id: String
+                var masterAccountId: String?
+                var managementAccountId: String?
+                enum CodingKeys: String, CodingKey {
+                    case id = "Id", masterAccountId = "MasterAccountId", managementAccountId = "ManagementAccountId"
+                }
+            }
+            var organization: Shape
+            enum CodingKeys: String, CodingKey { case organization = "Organization" }
+        }
+        let answer = try await call("DescribeOrganization", [:], as: Answer.self)
+        guard let management = answer.organization.managementAccountId ?? answer.organization.masterAccountId else {
+            throw unexpected("DescribeOrganization", "no management account ID")
+        }
+        return Organization(id: answer.organization.id, managementAccountID: management)
     }
 
     public func roots() async throws -> [Root] {
-        try await pages("ListRoots", [:], listKey: "Roots").compactMap { item in
-            guard let id = item["Id"]?.text else { return nil }
-            return Root(id: id, name: item["Name"]?.text ?? "Root")
-        }
+        try await pages("ListRoots", [:], listKey: "Roots")
     }
 
     public func organizationalUnit(id: String) async throws -> OrganizationalUnit {
-        let object = try await call("DescribeOrganizationalUnit", ["OrganizationalUnitId": .string(id)])
-        guard case .object(let unit)? = object["OrganizationalUnit"], let name = unit["Name"]?.text else {
-            throw unexpected("DescribeOrganizationalUnit")
+        struct Answer: Decodable {
+            var organizationalUnit: OrganizationalUnit
+            enum CodingKeys: String, CodingKey { case organizationalUnit = "OrganizationalUnit" }
         }
-        return OrganizationalUnit(id: id, name: name)
+        return try await call("DescribeOrganizationalUnit", ["OrganizationalUnitId": .string(id)], as: Answer.self)
+            .organizationalUnit
     }
 
     /// The parent of an OU or account (an OU or the root), for building the path of a subtree.
     public func parentID(of childID: String) async throws -> String {
-        let parents = try await pages("ListParents", ["ChildId": .string(childID)], listKey: "Parents")
-        guard let id = parents.first?["Id"]?.text else { throw unexpected("ListParents") }
+        struct Parent: Decodable {
+            var id: String
+            enum CodingKeys: String, CodingKey { case id = "Id" }
+        }
+        let parents: [Parent] = try await pages("ListParents", ["ChildId": .string(childID)], listKey: "Parents")
+        guard let id = parents.first?.id else { throw unexpected("ListParents", "no parent") }
         return id
     }
 
     public func organizationalUnits(parentID: String) async throws -> [OrganizationalUnit] {
-        try await pages("ListOrganizationalUnitsForParent", ["ParentId": .string(parentID)],
-                        listKey: "OrganizationalUnits").compactMap { item in
-            guard let id = item["Id"]?.text, let name = item["Name"]?.text else { return nil }
-            return OrganizationalUnit(id: id, name: name)
-        }
+        try await pages("ListOrganizationalUnitsForParent", ["ParentId": .string(parentID)], listKey: "OrganizationalUnits")
     }
 
     public func accounts(parentID: String) async throws -> [Account] {
-        try await pages("ListAccountsForParent", ["ParentId": .string(parentID)], listKey: "Accounts").compactMap { item in
-            guard let id = item["Id"]?.text else { return nil }
-            return Account(id: id, name: item["Name"]?.text ?? "", email: item["Email"]?.text ?? "",
-                           state: item["State"]?.text ?? item["Status"]?.text ?? "UNKNOWN")
-        }
+        try await pages("ListAccountsForParent", ["ParentId": .string(parentID)], listKey: "Accounts")
     }
 
     // MARK: Calls
 
-    private func call(_ operation: String, _ members: [String: JSONValue]) async throws -> JSONObject {
-        let body = try await client.json(operation, targetPrefix: Self.targetPrefix,
-                                         body: .object(JSONObject(sorted: members)))
-        guard case .object(let object) = try JSONParser.parse(body) else { throw unexpected(operation) }
-        return object
+    private func call<Answer: Decodable>(_ operation: String, _ members: [String: JSONValue], as type: Answer.Type) async throws -> Answer {
+        let body = try await client.json(operation, targetPrefix: Self.targetPrefix, body: .object(JSONObject(sorted: members)))
+        do {
+            return try JSONDecoder().decode(Answer.self, from: Data(body))
+        } catch {
+            throw unexpected(operation, "\(error)")
+        }
     }
 
-    private func pages(_ operation: String, _ members: [String: JSONValue], listKey: String) async throws -> [JSONObject] {
-        var items: [JSONObject] = []
+    /// One list call, every page: `NextToken` decides, not whether a page was empty.
+    private func pages<Item: Decodable>(_ operation: String, _ members: [String: JSONValue], listKey: String) async throws -> [Item] {
+        var items: [Item] = []
         var token: String?
         repeat {
             var request = members
             if let token { request["NextToken"] = .string(token) }
-            let page = try await call(operation, request)
-            if case .array(let list)? = page[listKey] {
-                for case .object(let item) in list { items.append(item) }
+            let body = try await client.json(operation, targetPrefix: Self.targetPrefix,
+                                             body: .object(JSONObject(sorted: request)))
+            let decoder = JSONDecoder()
+            decoder.userInfo[OrganizationsPage<Item>.listKeyInfo] = listKey
+            let page: OrganizationsPage<Item>
+            do {
+                page = try decoder.decode(OrganizationsPage<Item>.self, from: Data(body))
+            } catch {
+                throw unexpected(operation, "\(error)")
             }
-            token = page["NextToken"]?.text
+            items += page.items
+            token = page.nextToken.flatMap { $0.isEmpty ? nil : $0 }
         } while token != nil
         return items
     }
 
-    private func unexpected(_ operation: String) -> AWSError {
+    private func unexpected(_ operation: String, _ detail: String) -> AWSError {
         AWSError(service: "Organizations", operation: operation, code: "UnexpectedResponse",
-                 message: "the answer did not have the expected fields")
+                 message: "the answer did not have the expected shape: \(detail)")
     }
 }
 
-extension JSONValue {
-    /// The string, or nil for anything else (null included).
-    var text: String? {
-        if case .string(let value) = self { return value }
-        return nil
+/// One page of an Organizations list answer: the list under its operation's key, and
+/// the token of the next page.
+struct OrganizationsPage<Item: Decodable>: Decodable {
+    var items: [Item]
+    var nextToken: String?
+
+    private struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    /// The decoder's `userInfo` names the list's key (`Accounts`, `OrganizationalUnits`, …).
+    static var listKeyInfo: CodingUserInfoKey { CodingUserInfoKey(rawValue: "listKey")! }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: Key.self)
+        let listKey = decoder.userInfo[Self.listKeyInfo] as? String ?? ""
+        items = try container.decodeIfPresent([Item].self, forKey: Key(stringValue: listKey)) ?? []
+        nextToken = try container.decodeIfPresent(String.self, forKey: Key(stringValue: "NextToken"))
     }
 }
