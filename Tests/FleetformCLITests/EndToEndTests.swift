@@ -118,5 +118,9 @@ import TestSupport
         #expect(homeMode == 0o700)
         // The environment's home was not touched.
         #expect(try fleetform("status", "--json").stdout == "{\"accounts\": [], \"summary\": {}}\n")
+        // Global options may also come before the command.
+        let before = try fleetform("--home", flagHome, "status", "--json")
+        #expect(before.exitCode == 0)
+        #expect(before.stdout.contains("\"never_run\": 9"))
     }
 }

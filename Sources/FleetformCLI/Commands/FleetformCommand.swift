@@ -20,6 +20,8 @@ public struct FleetformCommand: AsyncParsableCommand {
         ]
     )
 
+    @OptionGroup(title: "Global options") var global: GlobalOptions
+
     public init() {}
 
     /// Parses `CommandLine.arguments`, runs the command and exits.
