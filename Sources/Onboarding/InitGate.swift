@@ -4,34 +4,31 @@
 /// (hashicorp/terraform#31964). The first init fills the cache; once it succeeded the
 /// others only read it and may run in parallel. If it failed, the next one goes alone.
 actor InitGate {
-    private enum State {
-        case cold
-        case warming
-        case warm
-    }
-
-    private var states: [String: State] = [:]
-    private var waiters: [String: [CheckedContinuation<Void, Never>]] = [:]
+    /// Templates whose first init succeeded: their providers are in the cache.
+    private var warm: Set<String> = []
+    /// The template whose first init is running, if any. One at a time, whatever the
+    /// template: every template installs into the same cache.
+    private var warming: String?
+    private var waiters: [CheckedContinuation<Void, Never>] = []
 
     /// Waits until `template` may be initialised; true means the caller goes alone and
     /// must call `leave`.
     func enter(_ template: String) async -> Bool {
         while true {
-            switch states[template] ?? .cold {
-            case .warm:
-                return false
-            case .cold:
-                states[template] = .warming
+            if warm.contains(template) { return false }
+            if warming == nil {
+                warming = template
                 return true
-            case .warming:
-                await withCheckedContinuation { waiters[template, default: []].append($0) }
             }
+            await withCheckedContinuation { waiters.append($0) }
         }
     }
 
     func leave(_ template: String, succeeded: Bool) {
-        states[template] = succeeded ? .warm : .cold
-        let waiting = waiters.removeValue(forKey: template) ?? []
+        if succeeded { warm.insert(template) }
+        warming = nil
+        let waiting = waiters
+        waiters = []
         waiting.forEach { $0.resume() }
     }
 }

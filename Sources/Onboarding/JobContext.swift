@@ -30,7 +30,8 @@ struct JobContext: Sendable {
             attempt += 1
             if stop.isStopRequested {
                 return finish(job, attempts: attempt - 1, logPath: logPath.path,
-                              result: JobResult(status: .interrupted, error: "not started: the run was interrupted"))
+                              result: JobResult(status: .interrupted, error: "not started: the run was interrupted"),
+                              started: attempt > 1)
             }
             do {
                 try database.startAttempt(jobID: job.record.jobID, attempt: attempt,
@@ -99,7 +100,8 @@ struct JobContext: Sendable {
     private func initialise(_ job: RunScheduler.PreparedJob, workspace: URL, log: URL) async -> AttemptOutcome? {
         let marker = workspace.appendingPathComponent(".terraform/fleetform-init")
         let fingerprint = initFingerprint(job, workspace: workspace)
-        if let existing = try? String(contentsOf: marker, encoding: .utf8), existing == fingerprint {
+        if let existing = try? String(contentsOf: marker, encoding: .utf8), existing == fingerprint,
+           Self.providersResolve(in: workspace) {
             return nil
         }
         let template = job.record.template
@@ -136,10 +138,27 @@ struct JobContext: Sendable {
         }
         hasher.update(data: Array(job.rendering.backendJSON.utf8))
         hasher.update(data: Array(renderer.terraformVersion.utf8))
+        // Provider links in .terraform point into the plugin cache by absolute path: a
+        // moved home or another cache needs a new init.
+        hasher.update(data: Array(layout.home.path.utf8))
+        hasher.update(data: Array(((runner.environment["TF_PLUGIN_CACHE_DIR"] ?? nil) ?? "").utf8))
         if let lock = FileManager.default.contents(atPath: workspace.appendingPathComponent(".terraform.lock.hcl").path) {
             hasher.update(data: lock)
         }
         return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Whether every provider link under `.terraform/providers` still leads somewhere
+    /// (a cleaned plugin cache leaves them dangling, and terraform then refuses to run).
+    static func providersResolve(in workspace: URL) -> Bool {
+        let providers = workspace.appendingPathComponent(".terraform/providers")
+        guard let enumerator = FileManager.default.enumerator(atPath: providers.path) else { return true }
+        for case let relative as String in enumerator {
+            let path = providers.appendingPathComponent(relative).path
+            let isLink = (try? FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType) == .typeSymbolicLink
+            if isLink && !FileManager.default.fileExists(atPath: path) { return false }
+        }
+        return true
     }
 
     private func runTerraform(
@@ -198,12 +217,18 @@ struct JobContext: Sendable {
 
     private func finish(
         _ job: RunScheduler.PreparedJob, attempts: Int, logPath: String, result: JobResult,
-        lastAttempt: (attempt: Int, termination: String, transient: Bool)? = nil
+        lastAttempt: (attempt: Int, termination: String, transient: Bool)? = nil, started: Bool = true
     ) -> JobSummary {
-        do {
-            try database.finishJob(jobID: job.record.jobID, result: result, lastAttempt: lastAttempt)
-        } catch {
-            // The result is in the log; the next command will mark the job interrupted.
+        // Each try waits out the database's busy timeout; if every one fails, closing
+        // the run marks the job interrupted, so the account is not lost as `running`.
+        for _ in 1...3 {
+            do {
+                try database.finishJob(jobID: job.record.jobID, result: result, lastAttempt: lastAttempt, started: started,
+                                       terraformExited: true)
+                break
+            } catch {
+                continue
+            }
         }
         return JobSummary(
             accountID: job.account.accountID, accountName: job.account.name, operation: job.record.operation,

@@ -34,6 +34,17 @@ public enum RunPreparation {
         return selected.map { PlannedJob(accountID: $0.accountID, operation: operation, template: template) }
     }
 
+    /// Jobs whose account was last applied with another template. Applying a different
+    /// template auto-approves destroying what the first one made, so the command line
+    /// asks for `--switch-template` first.
+    public static func templateSwitches(_ jobs: [PlannedJob], database: InventoryDatabase) throws -> [(job: PlannedJob, applied: String)] {
+        let applied = try database.appliedTemplates()
+        return jobs.compactMap { job in
+            guard let previous = applied[job.accountID], previous != job.template else { return nil }
+            return (job, previous)
+        }
+    }
+
     /// The jobs of a retry: accounts whose latest apply or destroy failed or was
     /// interrupted, each with the operation and template of that job, narrowed by the
     /// selection when one is given. Empty when there is nothing to retry.
@@ -59,9 +70,26 @@ extension StopController {
 }
 
 extension InventoryDatabase {
-    /// Closes runs whose fleetform process is gone (see `recoverAbandonedRuns(isAlive:)`).
+    /// Closes runs whose fleetform is gone, for commands that do not run terraform
+    /// (`status`, `runs`, `verify`): when nobody holds the run lock, every open run was
+    /// cut off; while somebody does, a run is live and nothing is touched.
     @discardableResult
-    public func recoverAbandonedRuns() throws -> [AbandonedRun] {
-        try recoverAbandonedRuns(isAlive: ProcessGroup.isAlive)
+    public func recoverAbandonedRuns(home: URL) throws -> [AbandonedRun] {
+        guard let lock = try RunLock.acquire(directory: home) else { return [] }
+        defer { withExtendedLifetime(lock) {} }
+        return try recoverAbandonedRuns(isAlive: { _ in false })
     }
+
+    /// Takes the run lock for a run command, or says which run holds it.
+    public func acquireRunLock(home: URL) throws -> RunLock {
+        if let lock = try RunLock.acquire(directory: home) { return lock }
+        if let other = try openRun() { throw other }
+        throw RunLockHeld(path: home.appendingPathComponent("run.lock").path)
+    }
+}
+
+/// Another fleetform holds the run lock but has not recorded its run yet.
+public struct RunLockHeld: Error, Sendable, CustomStringConvertible {
+    public var path: String
+    public var description: String { "another fleetform is starting a run (it holds \(path)); wait for it" }
 }

@@ -48,8 +48,10 @@ public struct RunScheduler: Sendable {
         var rendering: WorkspaceRenderer.Rendering
     }
 
+    /// Runs the request. `lock` proves this process holds the home's run lock, so any
+    /// run still open in the database belongs to a fleetform that is gone.
     public func run(
-        _ request: RunRequest, stop: StopController, events: @escaping @Sendable (OnboardingEvent) -> Void
+        _ request: RunRequest, lock: RunLock, stop: StopController, events: @escaping @Sendable (OnboardingEvent) -> Void
     ) async throws -> RunReport {
         let clock = ContinuousClock()
         let started = clock.now
@@ -68,7 +70,8 @@ public struct RunScheduler: Sendable {
         let templateLabel = Set(request.jobs.map(\.template)).count == 1 ? request.jobs[0].template : "per job"
         let records = try database.startRun(
             runID: runID, command: request.command, template: templateLabel, parallel: request.options.parallel,
-            jobs: request.jobs, isAlive: ProcessGroup.isAlive)
+            jobs: request.jobs, isAlive: { _ in false })
+        defer { withExtendedLifetime(lock) {} }
 
         var toRun: [PreparedJob] = []
         var summaries: [JobSummary] = []
@@ -87,6 +90,9 @@ public struct RunScheduler: Sendable {
         events(.runStarted(runID: runID, command: request.command, selected: records.count, toRun: toRun.count,
                            upToDate: summaries.count, parallel: request.options.parallel))
 
+        // A percentage tolerance is of the accounts this run attempts, not of those
+        // skipped as up to date.
+        let attempted = toRun.count
         // Accounts that cannot be entered fail now, without a terraform run.
         var preflightFailures = 0
         if let preflight = request.preflight, !toRun.isEmpty {
@@ -105,7 +111,7 @@ public struct RunScheduler: Sendable {
 
         let queue = JobQueue(
             jobs: toRun,
-            allowedFailures: request.options.failureTolerance?.allowedFailures(of: records.count),
+            allowedFailures: request.options.failureTolerance?.allowedFailures(of: attempted),
             failures: preflightFailures)
         let gate = InitGate()
         let workers = min(max(request.options.parallel, 1), toRun.count)
@@ -135,7 +141,8 @@ public struct RunScheduler: Sendable {
             let summary: JobSummary
             if stop.isStopRequested {
                 let error = "not started: the run was interrupted"
-                try database.finishJob(jobID: job.record.jobID, result: JobResult(status: .interrupted, error: error))
+                try database.finishJob(jobID: job.record.jobID, result: JobResult(status: .interrupted, error: error),
+                                       started: false)
                 summary = Self.summary(job, status: .interrupted, error: error)
             } else {
                 let reason = "failure tolerance exceeded"
@@ -156,10 +163,10 @@ public struct RunScheduler: Sendable {
         } else {
             outcome = .succeeded
         }
-        try database.finishRun(runID: runID, outcome: outcome)
+        let recorded = try database.finishRun(runID: runID, outcome: outcome)
         let order = Dictionary(records.enumerated().map { ($1.accountID, $0) }, uniquingKeysWith: { a, _ in a })
         summaries.sort { (order[$0.accountID] ?? 0) < (order[$1.accountID] ?? 0) }
-        let report = RunReport(runID: runID, command: request.command, outcome: outcome, jobs: summaries,
+        let report = RunReport(runID: runID, command: request.command, outcome: recorded, jobs: summaries,
                                elapsed: clock.now - started)
         events(.runFinished(report))
         return report

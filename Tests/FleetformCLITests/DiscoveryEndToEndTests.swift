@@ -85,6 +85,12 @@ import TestSupport
         let dev = try FleetformProcess.run(["inventory", "discover", "--ou", tree.ous["Workloads/Dev"]!], environment: subtree)
         #expect(dev.exitCode == 0, "\(dev.stderr)")
         #expect(try list(subtree).map(\.name).sorted() == ["dev-01", "dev-02"])
+        // The same or a nested subtree twice is read once.
+        let twice = try FleetformProcess.run(
+            ["inventory", "discover", "--ou", tree.ous["Workloads"]!, "--ou", tree.ous["Workloads/Dev"]!, "--ou", tree.ous["Workloads"]!],
+            environment: environment(endpoint: moto.endpoint, home: "twice"))
+        #expect(twice.exitCode == 0, "\(twice.stderr)")
+        #expect(twice.stdout.contains("discovered 27 accounts"), "\(twice.stdout)")
         #expect(try list(subtree).allSatisfy { $0.ouPath == "Root/Workloads/Dev" })
 
         // A moved account gets its new path; its history stays (same row, updated in place).

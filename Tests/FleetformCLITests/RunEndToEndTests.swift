@@ -87,6 +87,12 @@ import TestSupport
         #expect(plan.exitCode == 0, "\(plan.stdout)\(plan.stderr)")
         #expect(plan.stdout.contains("plan total: +0 ~0 -0 in 0 of 4 accounts"))
 
+        // Another template would replace what this one made: refused unless asked for.
+        let switched = try fleetform(["apply", "--skip-preflight"])
+        #expect(switched.exitCode == 64)
+        #expect(switched.stderr.contains("4 selected accounts (\(ids[0]) first) were applied with the template \(template)"),
+                "\(switched.stderr)")
+
         let destroyWithoutYes = try fleetform(["destroy", "--template", template])
         #expect(destroyWithoutYes.exitCode == 64)
         #expect(destroyWithoutYes.stderr.contains("without --yes"))

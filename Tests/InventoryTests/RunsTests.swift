@@ -31,7 +31,7 @@ import Testing
     }
 
     @Test func applySuccessRecordsARNsAndHashAndFailureKeepsThem() throws {
-        let jobs = try start("r1")
+        let jobs = try start("r1", accounts: ["000000000001"])
         try db.startAttempt(jobID: jobs[0].jobID, attempt: 1, configHash: "h1", logPath: "/l")
         #expect(try status("000000000001")?.status == .running)
         try db.finishJob(jobID: jobs[0].jobID, result: JobResult(
@@ -96,6 +96,48 @@ import Testing
         #expect(try db.recordedTerraformPIDs(accountIDs: ["000000000001"]) == ["000000000001": 999])
         // A new run may start now.
         _ = try start("r2", pid: 222, isAlive: dead)
+    }
+
+    @Test func theRunLockIsExclusiveAndReleasedWithItsHolder() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fleetform-lock-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var first = try RunLock.acquire(directory: directory)
+        #expect(first != nil)
+        #expect(try RunLock.acquire(directory: directory) == nil)
+        first = nil
+        #expect(try RunLock.acquire(directory: directory) != nil)
+        let mode = try FileManager.default.attributesOfItem(atPath: directory.appendingPathComponent("run.lock").path)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+    }
+
+    @Test func jobsThatNeverStartedLeaveAnAccountsStateAlone() throws {
+        let first = try start("r1", accounts: ["000000000001"])
+        try db.startAttempt(jobID: first[0].jobID, attempt: 1, configHash: "h", logPath: "/l")
+        try db.finishJob(jobID: first[0].jobID, result: JobResult(status: .succeeded, roleARN: "arn"))
+        try db.finishRun(runID: "r1", outcome: .succeeded)
+        let second = try start("r2", accounts: ["000000000001", "000000000002"])
+        for job in second {
+            try db.finishJob(jobID: job.jobID, result: JobResult(status: .interrupted, error: "not started"), started: false)
+        }
+        #expect(try db.finishRun(runID: "r2", outcome: .interrupted) == .interrupted)
+        // The onboarded account is still onboarded; the new one shows what happened to it.
+        #expect(try status("000000000001")?.status == .succeeded)
+        #expect(try status("000000000001")?.roleARN == "arn")
+        #expect(try status("000000000002")?.status == .interrupted)
+        // Both are retried: their latest jobs were interrupted.
+        #expect(try db.retryCandidates().map(\.accountID) == ["000000000001", "000000000002"])
+        #expect(try db.onboardedAccounts(includeDrifted: false).map(\.account.accountID) == ["000000000001"])
+    }
+
+    @Test func closingARunInterruptsJobsWhoseResultWasNeverRecorded() throws {
+        let jobs = try start("r1", accounts: ["000000000001", "000000000002"])
+        try db.startAttempt(jobID: jobs[0].jobID, attempt: 1, configHash: "h", logPath: "/l")
+        try db.finishJob(jobID: jobs[1].jobID, result: JobResult(status: .succeeded, roleARN: "arn"))
+        // The first job's result could not be written: closing the run must not leave it running.
+        #expect(try db.finishRun(runID: "r1", outcome: .succeeded) == .interrupted)
+        #expect(try status("000000000001")?.status == .interrupted)
+        #expect(try db.retryCandidates().map(\.accountID) == ["000000000001"])
     }
 
     @Test func attemptsAreRecordedEachOnce() throws {

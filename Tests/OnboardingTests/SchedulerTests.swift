@@ -51,12 +51,13 @@ import TestSupport
         maxAttempts: Int = 3, force: Bool = false, stop: StopController = StopController()
     ) async throws -> (RunReport, [OnboardingEvent]) {
         let events = EventLog()
+        let lock = try #require(try RunLock.acquire(directory: home.url), "the run lock is free in a new home")
         let operation: JobOperation = command == .destroy ? .destroy : command == .plan ? .plan : .apply
         let report = try await scheduler().run(
             RunRequest(command: command, jobs: ids.map { PlannedJob(accountID: $0, operation: operation, template: template) },
                        options: OnboardingOptions(parallel: parallel, failureTolerance: tolerance, maxAttempts: maxAttempts,
                                                   force: force, retryBaseDelay: .milliseconds(20))),
-            stop: stop, events: { events.append($0) })
+            lock: lock, stop: stop, events: { events.append($0) })
         return (report, events.all)
     }
 

@@ -39,6 +39,13 @@ import Testing
 
         let debug = TerraformEnvironment.overrides(inherited: inherited, pluginCache: "/c", debugLog: true)
         #expect(debug["TF_LOG"] == nil)
+        // Variables that would move state or add arguments behind fleetform's back are removed.
+        let redirected = TerraformEnvironment.overrides(
+            inherited: ["TF_WORKSPACE": "prod", "TF_DATA_DIR": "/tmp/x", "TF_CLI_ARGS_apply": "-parallelism=1"],
+            pluginCache: "/c", debugLog: false)
+        #expect(redirected["TF_WORKSPACE"] == .some(nil))
+        #expect(redirected["TF_DATA_DIR"] == .some(nil))
+        #expect(redirected["TF_CLI_ARGS_apply"] == .some(nil))
         let ownCache = TerraformEnvironment.overrides(inherited: ["TF_PLUGIN_CACHE_DIR": "/mine"], pluginCache: "/c", debugLog: false)
         #expect(ownCache["TF_PLUGIN_CACHE_DIR"] == nil)
     }

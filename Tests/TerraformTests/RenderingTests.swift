@@ -92,22 +92,31 @@ import TestSupport
         }
     }
 
-    @Test func writingAWorkspaceReplacesStaleFilesAndKeepsTerraformsOwn() throws {
+    @Test func writingAWorkspaceReplacesOnlyWhatFleetformWrote() throws {
         let home = try TemporaryDirectory()
         let renderer = WorkspaceRenderer(layout: HomeLayout(home: home.url), terraformVersion: "1.11.4")
-        let rendering = renderer.rendering(accountID: "012345678901", template: .builtIn, variables: variables())
-        let workspace = try renderer.write(rendering)
+        // First an earlier template with one more file, then the built-in one.
+        var earlier = TerraformTemplate.builtIn
+        earlier.files.append(.init(path: "extra.tf", contents: Array("# from the earlier template\n".utf8)))
+        let workspace = try renderer.write(renderer.rendering(accountID: "012345678901", template: earlier, variables: variables()))
         #expect(workspace.path == home.url.appendingPathComponent("workspaces/012345678901").path)
-        try home.write("workspaces/012345678901/old-template-file.tf", "# left over")
+        #expect(FileManager.default.fileExists(atPath: workspace.appendingPathComponent("extra.tf").path))
+        try home.write("workspaces/012345678901/crash.log", "terraform crashed")
         try home.write("workspaces/012345678901/.terraform/providers/keep", "x")
         try home.write("workspaces/012345678901/.terraform.lock.hcl", "# lock")
+        let rendering = renderer.rendering(accountID: "012345678901", template: .builtIn, variables: variables())
         _ = try renderer.write(rendering)
         let files = try FileManager.default.contentsOfDirectory(atPath: workspace.path).sorted()
-        #expect(files == [".terraform", ".terraform.lock.hcl", "fleetform.auto.tfvars.json", "fleetform_backend.tf.json",
-                          "main.tf", "outputs.tf", "variables.tf", "versions.tf"])
+        #expect(files == [".fleetform-files", ".terraform", ".terraform.lock.hcl", "crash.log", "fleetform.auto.tfvars.json",
+                          "fleetform_backend.tf.json", "main.tf", "outputs.tf", "variables.tf", "versions.tf"])
         #expect(FileManager.default.fileExists(atPath: workspace.appendingPathComponent(".terraform/providers/keep").path))
         #expect(FileManager.default.fileExists(atPath: home.url.appendingPathComponent("state/012345678901").path))
         let written = try String(contentsOf: workspace.appendingPathComponent("fleetform.auto.tfvars.json"), encoding: .utf8)
         #expect(written == rendering.variablesJSON)
+
+        // State terraform could not save stops the account instead of being lost.
+        try home.write("workspaces/012345678901/errored.tfstate", "{}")
+        #expect(throws: WorkspaceError.self) { try renderer.write(rendering) }
+        #expect(FileManager.default.fileExists(atPath: workspace.appendingPathComponent("errored.tfstate").path))
     }
 }

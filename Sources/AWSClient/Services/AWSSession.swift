@@ -73,7 +73,10 @@ actor CredentialCache {
 
     func get(_ resolve: @escaping @Sendable () async throws -> AWSCredentials) async throws -> AWSCredentials {
         if let task {
-            if let credentials = try? await task.value, !Self.isExpiring(credentials) { return credentials }
+            // A failure is kept too: a credential_process or AssumeRole that failed once
+            // is not run again for each of 500 accounts.
+            let credentials = try await task.value
+            if !Self.isExpiring(credentials) { return credentials }
         }
         let next = Task { try await resolve() }
         task = next

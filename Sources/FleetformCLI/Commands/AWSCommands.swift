@@ -40,7 +40,7 @@ struct InventoryDiscoverCommand: AsyncParsableCommand {
 
     func run() async throws {
         let database = try global.openDatabase()
-        let session = AWSSession(environment: ProcessInfo.processInfo.environment)
+        let session = try AWSSessions.make()
         let result: OrganizationDiscovery.Result
         let defaults: DiscoveryDefaults
         do {
@@ -50,9 +50,14 @@ struct InventoryDiscoverCommand: AsyncParsableCommand {
         } catch {
             throw CommandFailure(exitCode: ExitStatus.failure, "inventory discover: \(error); nothing was written")
         }
-        let summary = try database.importDiscoveredAccounts(
-            result.accounts, defaults: defaults, origin: "organizations:\(result.managementAccountID)",
-            pruneUnder: prune ? result.scope : nil)
+        let summary: InventoryImportSummary
+        do {
+            summary = try database.importDiscoveredAccounts(
+                result.accounts, defaults: defaults, origin: "organizations:\(result.managementAccountID)",
+                pruneUnder: prune ? result.scope : nil)
+        } catch {
+            throw CommandFailure(exitCode: ExitStatus.failure, "inventory discover: cannot record the accounts: \(error); nothing was written")
+        }
         let enabled = result.accounts.count(where: \.enabled)
         StandardStreams.write("""
             discovered \(result.accounts.count) accounts (\(enabled) enabled) in \(result.organizationalUnits) OUs \
@@ -75,13 +80,13 @@ struct VerifyCommand: AsyncParsableCommand {
 
     func run() async throws {
         let database = try global.openDatabase()
-        try database.recoverAbandonedRuns()
+        try database.recoverAbandonedRuns(home: global.resolvedHome.url)
         let onboarded = try selected(try database.onboardedAccounts(includeDrifted: true), selection: selection, database: database)
         guard !onboarded.isEmpty else {
             StandardStreams.write("No onboarded accounts to verify.\n")
             return
         }
-        let session = AWSSession(environment: ProcessInfo.processInfo.environment)
+        let session = try AWSSessions.make()
         let outcomes = try await RoleVerifier(session: session).verify(onboarded, database: database)
         let terminal = global.terminal()
         var table = TextTable(columns: [
@@ -171,7 +176,7 @@ struct PreflightCommand: AsyncParsableCommand {
         } catch {
             throw CommandFailure(exitCode: ExitStatus.usage, "\(error)")
         }
-        let session = AWSSession(environment: ProcessInfo.processInfo.environment)
+        let session = try AWSSessions.make()
         let clock = ContinuousClock()
         let started = clock.now
         let failures = await AccessPreflight(session: session, concurrency: concurrency).failures(accounts)
@@ -188,5 +193,20 @@ struct PreflightCommand: AsyncParsableCommand {
 
             """)
         if !failures.isEmpty { throw CommandFailure(exitCode: ExitStatus.failure, lines: []) }
+    }
+}
+
+/// Builds the AWS session of a command, refusing endpoint variables that are not URLs:
+/// silently ignoring one would send the management account's credentials to real AWS
+/// when the user meant a local endpoint.
+enum AWSSessions {
+    static func make() throws -> AWSSession {
+        let environment = ProcessInfo.processInfo.environment
+        do {
+            try EndpointResolver.validate(environment: environment)
+        } catch {
+            throw CommandFailure(exitCode: ExitStatus.usage, "\(error)")
+        }
+        return AWSSession(environment: environment)
     }
 }

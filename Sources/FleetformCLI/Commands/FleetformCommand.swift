@@ -28,6 +28,9 @@ public struct FleetformCommand: AsyncParsableCommand {
     public static func main() async {
         // Everything fleetform creates under its home (database, logs, state) is private.
         umask(0o077)
+        // A closed pipe (`| head`, a `tee` killed by the same Ctrl-C) must not kill a run
+        // before it records its results: writes fail with EPIPE instead, and are dropped.
+        signal(SIGPIPE, SIG_IGN)
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {

@@ -23,7 +23,9 @@ struct ApplyCommand: AsyncParsableCommand {
 
     func run() async throws {
         let templateName = TemplateArgument.name(template.template)
-        try await RunDriver(global: global, runOptions: run).execute(.apply, force: force) { database in
+        try await RunDriver(global: global, runOptions: run).execute(
+            .apply, force: force, allowTemplateSwitch: template.switchTemplate
+        ) { database in
             try RunPreparation.jobs(operation: .apply, selection: selection.selection, template: templateName, database: database)
         }
     }
@@ -45,7 +47,9 @@ struct PlanCommand: AsyncParsableCommand {
 
     func run() async throws {
         let templateName = TemplateArgument.name(template.template)
-        try await RunDriver(global: global, runOptions: run).execute(.plan, detailedExitCode: detailedExitcode) { database in
+        try await RunDriver(global: global, runOptions: run).execute(
+            .plan, detailedExitCode: detailedExitcode, allowTemplateSwitch: template.switchTemplate
+        ) { database in
             try RunPreparation.jobs(operation: .plan, selection: selection.selection, template: templateName, database: database)
         }
     }
@@ -85,7 +89,9 @@ struct DestroyCommand: AsyncParsableCommand {
 
     func run() async throws {
         let templateName = TemplateArgument.name(template.template)
-        try await RunDriver(global: global, runOptions: run).execute(.destroy) { database in
+        try await RunDriver(global: global, runOptions: run).execute(
+            .destroy, allowTemplateSwitch: template.switchTemplate
+        ) { database in
             let jobs = try RunPreparation.jobs(operation: .destroy, selection: selection.selection, template: templateName,
                                                database: database)
             try confirm(count: jobs.count)

@@ -14,13 +14,21 @@ struct RunDriver {
     /// Runs `command`; `jobs` picks the jobs once the database is open. Returns nil when
     /// there was nothing to do.
     func execute(
-        _ command: RunCommand, force: Bool = false, detailedExitCode: Bool = false,
+        _ command: RunCommand, force: Bool = false, detailedExitCode: Bool = false, allowTemplateSwitch: Bool = true,
         jobs makeJobs: (InventoryDatabase) throws -> [PlannedJob]
     ) async throws {
         let environment = ProcessInfo.processInfo.environment
         let database = try global.openDatabase()
         let home = global.resolvedHome
         let layout = HomeLayout(home: home.url)
+        let lock: RunLock
+        do {
+            lock = try database.acquireRunLock(home: home.url)
+        } catch let busy as RunInProgress {
+            throw CommandFailure(exitCode: ExitStatus.failure, "\(busy)")
+        } catch let busy as RunLockHeld {
+            throw CommandFailure(exitCode: ExitStatus.failure, "\(busy)")
+        }
         try reportRecoveredRuns(database)
 
         let jobs: [PlannedJob]
@@ -34,10 +42,18 @@ struct RunDriver {
                                                     : "Nothing to do.\n")
             return
         }
+        if !allowTemplateSwitch, let first = try RunPreparation.templateSwitches(jobs, database: database).first {
+            let count = try RunPreparation.templateSwitches(jobs, database: database).count
+            throw CommandFailure(
+                exitCode: ExitStatus.usage,
+                "\(count) selected accounts (\(first.job.accountID) first) were applied with the template \(first.applied); pass --template \(first.applied), or --switch-template to replace it")
+        }
         // Refuse a broken template before anything runs or is recorded.
         for name in Set(jobs.map(\.template)) {
             do {
                 _ = try TemplateCatalog.load(name)
+            } catch .notADirectory(let path) {
+                throw CommandFailure(exitCode: ExitStatus.noInput, "--template \(path): no such directory")
             } catch {
                 throw CommandFailure(exitCode: ExitStatus.invalidData, "\(error)")
             }
@@ -71,7 +87,15 @@ struct RunDriver {
 
         var preflight: (@Sendable ([AccountRecord]) async -> [String: String])?
         if !runOptions.skipPreflight {
-            let check = AccessPreflight(session: AWSSession(environment: environment))
+            // One missing credential is one error, not a failure recorded in every account.
+            let session = try AWSSessions.make()
+            do {
+                _ = try await session.credentials()
+            } catch {
+                throw CommandFailure(exitCode: ExitStatus.failure,
+                                     "preflight: \(error) (or pass --skip-preflight to let terraform find credentials itself)")
+            }
+            let check = AccessPreflight(session: session)
             preflight = { accounts in await check.failures(accounts) }
         }
 
@@ -81,6 +105,7 @@ struct RunDriver {
                 RunRequest(command: command, jobs: jobs,
                            options: runOptions.onboardingOptions(parallel: decision.parallel, force: force),
                            preflight: preflight),
+                lock: lock,
                 stop: stop,
                 events: { progress.handle($0) })
         } catch let busy as RunInProgress {
@@ -102,7 +127,8 @@ struct RunDriver {
     }
 
     private func reportRecoveredRuns(_ database: InventoryDatabase) throws {
-        for run in try database.recoverAbandonedRuns() {
+        // This process holds the run lock: every run still open was cut off.
+        for run in try database.recoverAbandonedRuns(isAlive: { _ in false }) {
             StandardStreams.writeError([
                 "fleetform: run \(run.runID) was cut off (its fleetform process is gone); \(run.interruptedJobs) unfinished jobs are now interrupted and `fleetform retry` will run them",
             ])

@@ -74,4 +74,7 @@ struct TemplateOption: ParsableArguments {
         "A Terraform root module to render per account instead of the built-in akeyless-gateway-role (see `template export`).",
         valueName: "dir"))
     var template: String?
+
+    @Flag(help: "Apply to accounts last applied with another template (terraform then destroys what that template made).")
+    var switchTemplate = false
 }

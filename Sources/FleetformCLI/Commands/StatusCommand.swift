@@ -27,7 +27,7 @@ struct StatusCommand: AsyncParsableCommand {
     func run() async throws {
         let database = try global.openDatabase()
         // A run whose fleetform died must not show its accounts as running forever.
-        try database.recoverAbandonedRuns()
+        try database.recoverAbandonedRuns(home: global.resolvedHome.url)
         var statuses = try database.accountStatuses()
         if failed {
             statuses.removeAll { $0.status != .failed && $0.status != .interrupted }

@@ -107,11 +107,12 @@ extension InventoryDatabase {
         }
     }
 
-    /// Accounts with a role fleetform created and has not destroyed: what `verify`
-    /// checks and `export` lists.
+    /// Accounts with a role fleetform created and has not destroyed, whatever happened
+    /// to them since (a later failed or interrupted run leaves the role in place): what
+    /// `verify` checks and, without the drifted ones, `export` lists.
     public func onboardedAccounts(includeDrifted: Bool) throws -> [(account: AccountRecord, state: AccountStatus)] {
         let statuses = try accountStatuses().filter {
-            ($0.status == .succeeded || (includeDrifted && $0.status == .drifted)) && $0.roleARN != nil
+            $0.roleARN != nil && $0.status != .destroyed && (includeDrifted || $0.status != .drifted)
         }
         let accounts = Dictionary(try allAccounts().map { ($0.accountID, $0) }, uniquingKeysWith: { a, _ in a })
         return statuses.compactMap { status in accounts[status.accountID].map { ($0, status) } }
@@ -120,8 +121,11 @@ extension InventoryDatabase {
     /// `verify` found the role not as recorded.
     public func markDrifted(accountID: String, reason: String, at date: Date = Date()) throws {
         try write { db in
-            try db.execute(sql: "UPDATE account_state SET status = 'drifted', error = ?, updated_at = ? WHERE account_id = ?",
-                           arguments: [reason, Timestamp.string(from: date), accountID])
+            // Only an account at rest: a run may have started on it since verify began.
+            try db.execute(sql: """
+                UPDATE account_state SET status = 'drifted', error = ?, updated_at = ?
+                WHERE account_id = ? AND status IN ('succeeded', 'drifted')
+                """, arguments: [reason, Timestamp.string(from: date), accountID])
         }
     }
 

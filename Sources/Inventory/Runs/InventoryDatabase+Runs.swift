@@ -36,11 +36,26 @@ extension InventoryDatabase {
         }
     }
 
-    /// Closes the run with its outcome.
-    public func finishRun(runID: String, outcome: RunOutcome, at date: Date = Date()) throws {
-        try write { db in
+    /// Closes the run. A job still pending or running here is one whose result could not
+    /// be recorded (the database was locked too long): it becomes `interrupted`, so that
+    /// `retry` runs it again, and the run is not reported as succeeded. Returns the outcome
+    /// recorded.
+    @discardableResult
+    public func finishRun(runID: String, outcome: RunOutcome, at date: Date = Date()) throws -> RunOutcome {
+        let now = Timestamp.string(from: date)
+        return try write { db in
+            let unfinished = try Int64.fetchAll(db, sql: """
+                SELECT job_id FROM jobs WHERE run_id = ? AND status IN ('pending', 'running')
+                """, arguments: [runID])
+            for jobID in unfinished {
+                try Self.finishJob(db, jobID: jobID, result: JobResult(
+                    status: .interrupted, error: "fleetform could not record this job's result; retry runs it again"),
+                    started: true, now: now)
+            }
+            let recorded = unfinished.isEmpty || outcome != .succeeded ? outcome : .interrupted
             try db.execute(sql: "UPDATE runs SET finished_at = ?, outcome = ? WHERE run_id = ?",
-                           arguments: [Timestamp.string(from: date), outcome.rawValue, runID])
+                           arguments: [now, recorded.rawValue, runID])
+            return recorded
         }
     }
 
@@ -64,13 +79,18 @@ extension InventoryDatabase {
             let pid: Int32 = run["pid"]
             guard !isAlive(pid) else { continue }
             let runID: String = run["run_id"]
-            let jobIDs = try Int64.fetchAll(db, sql: """
-                SELECT job_id FROM jobs WHERE run_id = ? AND status IN ('pending', 'running')
+            let jobs = try Row.fetchAll(db, sql: """
+                SELECT job_id, status FROM jobs WHERE run_id = ? AND status IN ('pending', 'running')
                 """, arguments: [runID])
-            for jobID in jobIDs {
-                try finishJob(db, jobID: jobID, result: JobResult(
-                    status: .interrupted, error: "fleetform (pid \(pid)) stopped before this job finished"), now: now)
+            for job in jobs {
+                let started = (job["status"] as String) == "running"
+                try finishJob(db, jobID: job["job_id"], result: JobResult(
+                    status: .interrupted,
+                    error: started ? "fleetform (pid \(pid)) stopped before this job finished"
+                                   : "not started: fleetform (pid \(pid)) stopped first"),
+                    started: started, now: now)
             }
+            let jobIDs = jobs.map { $0["job_id"] as Int64 }
             try db.execute(sql: """
                 UPDATE job_attempts SET finished_at = ?, error = 'fleetform stopped during this attempt'
                 WHERE finished_at IS NULL AND job_id IN (SELECT job_id FROM jobs WHERE run_id = ?)
@@ -124,11 +144,17 @@ extension InventoryDatabase {
     }
 
     /// A job reached its final status; the account's state moves with it, and the last
-    /// attempt is closed, in the same transaction.
+    /// attempt is closed, in the same transaction. A job that never `started` (stopped
+    /// before its turn) changes the state only of an account that has none: nothing
+    /// happened to the others.
     public func finishJob(jobID: Int64, result: JobResult, lastAttempt: (attempt: Int, termination: String, transient: Bool)? = nil,
-                          at date: Date = Date()) throws {
+                          started: Bool = true, terraformExited: Bool = false, at date: Date = Date()) throws {
         let now = Timestamp.string(from: date)
         try write { db in
+            if terraformExited {
+                // Its terraform was seen to exit: no later run needs to wait for that pid.
+                try db.execute(sql: "UPDATE jobs SET terraform_pid = NULL WHERE job_id = ?", arguments: [jobID])
+            }
             if let lastAttempt {
                 try db.execute(sql: """
                     UPDATE job_attempts SET finished_at = ?, termination = ?, transient = ?, error = ?
@@ -136,7 +162,7 @@ extension InventoryDatabase {
                     """, arguments: [now, lastAttempt.termination, lastAttempt.transient, result.error, jobID,
                                      lastAttempt.attempt])
             }
-            try Self.finishJob(db, jobID: jobID, result: result, now: now)
+            try Self.finishJob(db, jobID: jobID, result: result, started: started, now: now)
         }
     }
 
@@ -156,7 +182,7 @@ extension InventoryDatabase {
         }
     }
 
-    private static func finishJob(_ db: Database, jobID: Int64, result: JobResult, now: String) throws {
+    private static func finishJob(_ db: Database, jobID: Int64, result: JobResult, started: Bool = true, now: String) throws {
         try db.execute(sql: """
             UPDATE jobs SET status = ?, role_arn = ?, policy_arn = ?, instance_profile_arn = ?,
                 plan_add = ?, plan_change = ?, plan_destroy = ?, error = ?, finished_at = ?, updated_at = ?
@@ -172,6 +198,13 @@ extension InventoryDatabase {
         let operation = JobOperation(rawValue: job["operation"]) ?? .plan
         guard operation != .plan else { return }  // A plan changes nothing, so the account's state stays.
         let accountID: String = job["account_id"]
+        guard started else {
+            try db.execute(sql: """
+                INSERT INTO account_state (account_id, status, last_run_id, last_job_id, error, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account_id) DO NOTHING
+                """, arguments: [accountID, result.status.rawValue, job["run_id"] as String, jobID, result.error, now])
+            return
+        }
         let attempts: Int = job["attempts"]
         let configHash: String? = job["config_hash"]
 
@@ -224,19 +257,41 @@ extension InventoryDatabase {
         }
     }
 
-    /// Accounts whose latest apply or destroy failed or was interrupted, with the
-    /// operation and template of that job: what `retry` runs again.
+    /// Accounts whose latest apply or destroy job (skipped ones aside) failed or was
+    /// interrupted, with the operation and template of that job: what `retry` runs again.
     public func retryCandidates() throws -> [PlannedJob] {
         try read { db in
             try Row.fetchAll(db, sql: """
                 SELECT j.account_id, j.operation, j.template
-                FROM account_state s JOIN jobs j ON j.job_id = s.last_job_id
-                JOIN accounts a ON a.account_id = s.account_id
-                WHERE s.status IN ('failed', 'interrupted') AND a.enabled = 1
+                FROM jobs j
+                JOIN (SELECT max(job_id) AS job_id FROM jobs
+                      WHERE operation != 'plan' AND status != 'skipped' GROUP BY account_id) latest
+                  ON latest.job_id = j.job_id
+                JOIN accounts a ON a.account_id = j.account_id
+                WHERE j.status IN ('failed', 'interrupted') AND a.enabled = 1
                 ORDER BY a.ou_path, a.name, a.account_id
                 """).map { row in
                 PlannedJob(accountID: row[0], operation: JobOperation(rawValue: row[1]) ?? .apply, template: row[2])
             }
+        }
+    }
+
+    /// The template of each account's last successful apply, unless a successful destroy
+    /// came after it: what its state was made with.
+    public func appliedTemplates() throws -> [String: String] {
+        try read { db in
+            var templates: [String: String] = [:]
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT j.account_id, j.template, j.operation FROM jobs j
+                JOIN (SELECT max(job_id) AS job_id FROM jobs
+                      WHERE status = 'succeeded' AND operation IN ('apply', 'destroy') GROUP BY account_id) latest
+                  ON latest.job_id = j.job_id
+                """)
+            while let row = try rows.next() {
+                let operation: String = row[2]
+                if operation == "apply" { templates[row[0]] = row[1] }
+            }
+            return templates
         }
     }
 

@@ -53,9 +53,13 @@ public struct OrganizationDiscovery: Sendable {
             level = try await organizations.roots().map { Node(id: $0.id, path: AccountSpec.rootOUPath) }
         } else {
             level = []
-            for ouID in options.ouIDs {
+            var seen: Set<String> = []
+            for ouID in options.ouIDs where seen.insert(ouID).inserted {
                 level.append(Node(id: ouID, path: try await path(ofOU: ouID)))
             }
+            // An OU inside another requested OU is walked as part of it.
+            let requested = level
+            level.removeAll { node in requested.contains { node.path.hasPrefix($0.path + "/") } }
         }
         let scope = level.map(\.path)
 
@@ -74,7 +78,9 @@ public struct OrganizationDiscovery: Sendable {
                     ouPath: node.path, state: found.state, enabled: enabled))
             }
         }
-        accounts.sort { $0.accountID < $1.accountID }
+        // Each account once, whatever overlapping subtrees were asked for.
+        var seen: Set<String> = []
+        accounts = accounts.sorted { $0.accountID < $1.accountID }.filter { seen.insert($0.accountID).inserted }
         return Result(managementAccountID: organization.managementAccountID, accounts: accounts,
                       organizationalUnits: walked, scope: scope)
     }

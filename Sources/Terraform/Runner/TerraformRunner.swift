@@ -184,8 +184,9 @@ public enum ProcessGroup {
             return !FileManager.default.fileExists(atPath: "/proc/self")
         }
         let first = cmdline.split(separator: 0).first.map { String(decoding: $0, as: UTF8.self) } ?? ""
-        // A zombie has an empty command line: it is not running anything.
-        return first.hasSuffix("terraform")
+        // A zombie has an empty command line: it is not running anything. `contains`, not
+        // `hasSuffix`: `--terraform /opt/terraform-1.11` is a terraform too.
+        return URL(fileURLWithPath: first).lastPathComponent.contains("terraform")
     }
 }
 

@@ -34,14 +34,15 @@ public struct TerraformVersion: Sendable, Comparable, CustomStringConvertible {
 /// `terraform` on `PATH`.
 public enum TerraformLocator {
     public static func locate(explicit: String?, environment: [String: String]) throws(TerraformError) -> String {
+        // Absolute, because jobs run terraform with the workspace as working directory.
         if let explicit, !explicit.isEmpty {
             guard isExecutable(explicit) else { throw .notExecutable(explicit) }
-            return explicit
+            return URL(fileURLWithPath: explicit).standardizedFileURL.path
         }
         let searchPath = environment["PATH"] ?? ""
         for directory in searchPath.split(separator: ":") where !directory.isEmpty {
             let candidate = "\(directory)/terraform"
-            if isExecutable(candidate) { return candidate }
+            if isExecutable(candidate) { return URL(fileURLWithPath: candidate).standardizedFileURL.path }
         }
         throw .notFound("PATH=\(searchPath)")
     }

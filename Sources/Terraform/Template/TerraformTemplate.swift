@@ -61,6 +61,12 @@ public struct TerraformTemplate: Sendable, Equatable {
             }
             files.append(File(path: relative, contents: [UInt8](data)))
         }
+        // The dependency lock file is hidden but part of the template: it pins provider
+        // versions (and their checksums) for every account alike.
+        let lock = root.appendingPathComponent(".terraform.lock.hcl")
+        if let data = FileManager.default.contents(atPath: lock.path) {
+            files.append(File(path: ".terraform.lock.hcl", contents: [UInt8](data)))
+        }
         let template = TerraformTemplate(name: root.path, files: files)
         try template.validate()
         return template

@@ -12,9 +12,6 @@ public struct WorkspaceRenderer: Sendable {
     public static let backendFileName = "fleetform_backend.tf.json"
     public static let generatedFileNames: Set<String> = [variablesFileName, backendFileName]
 
-    /// Terraform's own files in a workspace, which rendering leaves alone.
-    static let terraformOwnedNames: Set<String> = [".terraform", ".terraform.lock.hcl", ".terraform.tfstate.lock.info"]
-
     public var layout: HomeLayout
     /// `terraform version`, part of the configuration hash: a new Terraform may plan differently.
     public var terraformVersion: String
@@ -92,10 +89,21 @@ public struct WorkspaceRenderer: Sendable {
     }
 
     /// Writes a rendering into the account's workspace: template files that differ are
-    /// replaced, files a previous template left behind are removed, Terraform's own
-    /// `.terraform/` and lock file are kept. Also creates the state directory.
+    /// replaced, and files fleetform itself wrote for an earlier template are removed
+    /// (listed in `.fleetform-files`). Nothing else is ever deleted: not `.terraform/`,
+    /// not the lock file, not the `errored.tfstate` or `crash.log` terraform leaves when
+    /// something went badly wrong. Also creates the state directory.
     public func write(_ rendering: Rendering) throws(WorkspaceError) -> URL {
         let workspace = layout.workspace(accountID: rendering.accountID)
+        // Terraform writes errored.tfstate when it could not save state: the only record
+        // of what it just created. Running again would create all of it a second time.
+        let errored = workspace.appendingPathComponent("errored.tfstate")
+        if FileManager.default.fileExists(atPath: errored.path) {
+            throw WorkspaceError(path: workspace.path, reason: """
+                errored.tfstate is here: terraform could not save its state last time; recover it \
+                (terraform state push errored.tfstate in this directory), then delete the file
+                """)
+        }
         let fileManager = FileManager.default
         do {
             try fileManager.createDirectory(at: workspace, withIntermediateDirectories: true,
@@ -107,42 +115,27 @@ public struct WorkspaceRenderer: Sendable {
             wanted[Self.variablesFileName] = Array(rendering.variablesJSON.utf8)
             wanted[Self.backendFileName] = Array(rendering.backendJSON.utf8)
 
-            try removeStaleFiles(in: workspace, keeping: Set(wanted.keys))
+            let manifest = workspace.appendingPathComponent(Self.manifestName)
+            let previous = (try? String(contentsOf: manifest, encoding: .utf8))?.split(separator: "\n").map(String.init) ?? []
+            for path in previous where wanted[path] == nil && !path.contains("..") {
+                try? fileManager.removeItem(at: workspace.appendingPathComponent(path))
+            }
             for (path, contents) in wanted {
                 let url = workspace.appendingPathComponent(path)
                 if let existing = fileManager.contents(atPath: url.path), existing.elementsEqual(contents) { continue }
                 try fileManager.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
                 try Data(contents).write(to: url, options: .atomic)
             }
+            try Data((wanted.keys.sorted().joined(separator: "\n") + "\n").utf8).write(to: manifest, options: .atomic)
         } catch {
             throw WorkspaceError(path: workspace.path, reason: error.localizedDescription)
         }
         return workspace
     }
 
-    private func removeStaleFiles(in workspace: URL, keeping wanted: Set<String>) throws {
-        let fileManager = FileManager.default
-        guard let enumerator = fileManager.enumerator(at: workspace, includingPropertiesForKeys: [.isDirectoryKey]) else {
-            return
-        }
-        for case let url as URL in enumerator {
-            let relative = String(url.standardizedFileURL.path.dropFirst(workspace.standardizedFileURL.path.count + 1))
-            let top = relative.split(separator: "/").first.map(String.init) ?? relative
-            if Self.terraformOwnedNames.contains(top) {
-                enumerator.skipDescendants()
-                continue
-            }
-            let isDirectory = (try? url.resourceValues(forKeys: [.isDirectoryKey]).isDirectory) ?? false
-            if isDirectory {
-                if !wanted.contains(where: { $0.hasPrefix(relative + "/") }) {
-                    try fileManager.removeItem(at: url)
-                    enumerator.skipDescendants()
-                }
-            } else if !wanted.contains(relative) {
-                try fileManager.removeItem(at: url)
-            }
-        }
-    }
+    /// The list of files fleetform wrote into a workspace, so that a template change
+    /// removes exactly those and nothing terraform or a person put there.
+    static let manifestName = ".fleetform-files"
 }
 
 /// A workspace could not be written.

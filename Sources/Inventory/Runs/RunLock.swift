@@ -1,0 +1,57 @@
+import Foundation
+import GRDB
+
+/// The lock that makes one run at a time per home: an exclusive `flock` on
+/// `<home>/run.lock`, held for the life of the run.
+///
+/// The kernel releases it when the holder dies, however it dies, so it never outlives a
+/// killed fleetform and is never confused by a recycled pid (after a reboot, in a
+/// container) the way a pid check would be. Opened close-on-exec, so no terraform child
+/// inherits it.
+public final class RunLock: Sendable {
+    private let descriptor: Int32
+    public let path: String
+
+    private init(descriptor: Int32, path: String) {
+        self.descriptor = descriptor
+        self.path = path
+    }
+
+    /// Takes the lock without waiting; nil when another process holds it.
+    public static func acquire(directory: URL) throws -> RunLock? {
+        let path = directory.appendingPathComponent("run.lock").path
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw RunLockError(path: path, reason: String(cString: strerror(errno)))
+        }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            let reason = errno
+            close(descriptor)
+            if reason == EWOULDBLOCK { return nil }
+            throw RunLockError(path: path, reason: String(cString: strerror(reason)))
+        }
+        return RunLock(descriptor: descriptor, path: path)
+    }
+
+    deinit {
+        close(descriptor)
+    }
+}
+
+public struct RunLockError: Error, Sendable, CustomStringConvertible {
+    public var path: String
+    public var reason: String
+
+    public var description: String { "cannot use the run lock \(path): \(reason)" }
+}
+
+extension InventoryDatabase {
+    /// The run that is still open in the database, for telling the user who holds the lock.
+    public func openRun() throws -> RunInProgress? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT run_id, command, pid, started_at FROM runs WHERE finished_at IS NULL ORDER BY started_at DESC LIMIT 1")
+                .map { RunInProgress(runID: $0["run_id"], command: RunCommand(rawValue: $0["command"]) ?? .apply,
+                                     pid: $0["pid"], startedAt: $0["started_at"]) }
+        }
+    }
+}
