@@ -75,17 +75,21 @@ public struct RunScheduler: Sendable {
 
         var toRun: [PreparedJob] = []
         var summaries: [JobSummary] = []
+        var skipped: [String: [Int64]] = [:]
         for record in records {
             guard let account = accounts[record.accountID], let template = templates[record.template] else { continue }
             let rendering = renderer.rendering(
                 accountID: account.accountID, template: template, variables: TemplateVariables.values(for: account))
             let prepared = PreparedJob(record: record, account: account, rendering: rendering)
             if let reason = skipReason(prepared, appliedHash: appliedHashes[account.accountID], force: request.options.force) {
-                try database.skipJob(jobID: record.jobID, reason: reason)
+                skipped[reason, default: []].append(record.jobID)
                 summaries.append(Self.summary(prepared, status: .skipped, skipReason: reason))
             } else {
                 toRun.append(prepared)
             }
+        }
+        for (reason, jobIDs) in skipped {
+            try database.skipJobs(jobIDs, reason: reason)
         }
         events(.runStarted(runID: runID, command: request.command, selected: records.count, toRun: toRun.count,
                            upToDate: summaries.count, parallel: request.options.parallel))
@@ -137,7 +141,11 @@ public struct RunScheduler: Sendable {
         // Jobs that never started: after a stop they are interrupted (retry picks them
         // up); after too many failures they are skipped, as StackSets does.
         let finished = await queue.finished
-        for job in await queue.remaining {
+        let remaining = await queue.remaining
+        if !stop.isStopRequested {
+            try database.skipJobs(remaining.map(\.record.jobID), reason: "failure tolerance exceeded")
+        }
+        for job in remaining {
             let summary: JobSummary
             if stop.isStopRequested {
                 let error = "not started: the run was interrupted"
@@ -145,9 +153,7 @@ public struct RunScheduler: Sendable {
                                        started: false)
                 summary = Self.summary(job, status: .interrupted, error: error)
             } else {
-                let reason = "failure tolerance exceeded"
-                try database.skipJob(jobID: job.record.jobID, reason: reason)
-                summary = Self.summary(job, status: .skipped, skipReason: reason)
+                summary = Self.summary(job, status: .skipped, skipReason: "failure tolerance exceeded")
             }
             summaries.append(summary)
             events(.jobFinished(summary))

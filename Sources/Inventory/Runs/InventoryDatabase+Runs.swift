@@ -168,17 +168,28 @@ extension InventoryDatabase {
 
     /// A job that will not run: up to date, or the failure tolerance was exceeded.
     public func skipJob(jobID: Int64, reason: String, at date: Date = Date()) throws {
+        try skipJobs([jobID], reason: reason, at: date)
+    }
+
+    /// Jobs that will not run, in one transaction: a no-op re-run of 5,000 up-to-date
+    /// accounts is one commit, not 5,000.
+    public func skipJobs(_ jobIDs: [Int64], reason: String, at date: Date = Date()) throws {
+        guard !jobIDs.isEmpty else { return }
         let now = Timestamp.string(from: date)
         try write { db in
-            try db.execute(sql: """
+            let skip = try db.cachedStatement(sql: """
                 UPDATE jobs SET status = 'skipped', skip_reason = ?, finished_at = ?, updated_at = ? WHERE job_id = ?
-                """, arguments: [reason, now, now, jobID])
+                """)
             // An account that has never been run shows as skipped; one with a history keeps it.
-            try db.execute(sql: """
+            let state = try db.cachedStatement(sql: """
                 INSERT INTO account_state (account_id, status, last_run_id, last_job_id, error, updated_at)
                 SELECT account_id, 'skipped', run_id, job_id, ?, ? FROM jobs WHERE job_id = ? AND operation != 'plan'
                 ON CONFLICT (account_id) DO NOTHING
-                """, arguments: [reason, now, jobID])
+                """)
+            for jobID in jobIDs {
+                try skip.execute(arguments: [reason, now, now, jobID])
+                try state.execute(arguments: [reason, now, jobID])
+            }
         }
     }
 
