@@ -15,8 +15,8 @@ struct JobContext: Sendable {
     var stop: StopController
     var gate: InitGate
     var events: @Sendable (OnboardingEvent) -> Void
-    /// Terraform pids recorded for these accounts by earlier runs.
-    var survivors: [String: Int32]
+    /// Terraform processes recorded for these accounts by earlier runs.
+    var survivors: [String: InventoryDatabase.RecordedTerraform]
 
     /// Runs the job to a final status. Never throws: whatever goes wrong becomes the
     /// job's error, so one broken account cannot stop the other 499.
@@ -171,7 +171,7 @@ struct JobContext: Sendable {
         let outcome = try await runner.run(invocation, in: workspace, log: log) { pid in
             started.withLock { $0 = pid }
             stop.register(pid)
-            try? database.recordTerraformPID(jobID: jobID, pid: pid)
+            try? database.recordTerraformPID(jobID: jobID, pid: pid, startTime: ProcessGroup.startTime(of: pid))
         }
         if let pid = started.withLock({ $0 }) { stop.unregister(pid) }
         return outcome
@@ -256,9 +256,10 @@ struct JobContext: Sendable {
     /// A terraform from a killed fleetform may still hold the account's state lock and
     /// be creating resources; racing it would fail on the lock or, worse, duplicate them.
     private func waitForSurvivor(accountID: String) async {
-        guard let pid = survivors[accountID], ProcessGroup.isTerraform(pid) else { return }
-        events(.waitingForSurvivor(accountID: accountID, pid: pid))
-        while ProcessGroup.isTerraform(pid), !stop.isStopRequested {
+        guard let survivor = survivors[accountID],
+              ProcessGroup.isRunningTerraform(pid: survivor.pid, startTime: survivor.startTime) else { return }
+        events(.waitingForSurvivor(accountID: accountID, pid: survivor.pid))
+        while ProcessGroup.isRunningTerraform(pid: survivor.pid, startTime: survivor.startTime), !stop.isStopRequested {
             try? await Task.sleep(for: .milliseconds(500))
         }
     }

@@ -86,14 +86,15 @@ import Testing
     @Test func aDeadOwnersRunIsInterruptedByTheNextCommand() throws {
         let jobs = try start("r1", pid: 111)
         try db.startAttempt(jobID: jobs[0].jobID, attempt: 1, configHash: "h", logPath: "/l")
-        try db.recordTerraformPID(jobID: jobs[0].jobID, pid: 999)
+        try db.recordTerraformPID(jobID: jobs[0].jobID, pid: 999, startTime: 123_456)
         let recovered = try db.recoverAbandonedRuns(isAlive: dead)
         #expect(recovered == [AbandonedRun(runID: "r1", interruptedJobs: 3)])
         #expect(try db.jobs(runID: "r1").allSatisfy { $0.status == .interrupted })
         #expect(try status("000000000001")?.status == .interrupted)
         #expect(try db.runSummaries().first?.outcome == .interrupted)
         #expect(try db.retryCandidates().map(\.accountID) == ["000000000001", "000000000002", "000000000003"])
-        #expect(try db.recordedTerraformPIDs(accountIDs: ["000000000001"]) == ["000000000001": 999])
+        #expect(try db.recordedTerraformPIDs(accountIDs: ["000000000001"])
+            == ["000000000001": .init(pid: 999, startTime: 123_456)])
         // A new run may start now.
         _ = try start("r2", pid: 222, isAlive: dead)
     }

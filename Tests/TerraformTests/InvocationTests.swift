@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Terraform
 
@@ -65,5 +66,17 @@ import Testing
         #expect(throws: TerraformError.notExecutable("/etc")) {
             try TerraformLocator.locate(explicit: "/etc", environment: [:])
         }
+    }
+}
+
+@Suite struct ProcessGroupTests {
+    @Test func aRecordedProcessIsKnownByPidAndStartTime() throws {
+        let pid = getpid()
+        let started = try #require(ProcessGroup.startTime(of: pid))
+        #expect(ProcessGroup.isRunningTerraform(pid: pid, startTime: started))
+        // Same pid, other start time: a recycled pid, not the terraform that was recorded.
+        #expect(!ProcessGroup.isRunningTerraform(pid: pid, startTime: started + 1))
+        #expect(!ProcessGroup.isAlive(0))
+        #expect(ProcessGroup.startTime(of: Int32.max) == nil)
     }
 }

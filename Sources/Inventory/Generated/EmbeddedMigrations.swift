@@ -135,4 +135,14 @@ CREATE TABLE account_state (
 
 """#
     ),
+    EmbeddedMigration(
+        name: "0004_terraform_start_time",
+        sql: #"""
+-- When the terraform recorded in terraform_pid started (clock ticks since boot, from
+-- /proc/<pid>/stat), so a later run can tell that terraform from an unrelated process
+-- that was given the same pid after a reboot.
+ALTER TABLE jobs ADD COLUMN terraform_started INTEGER;
+
+"""#
+    ),
 ]

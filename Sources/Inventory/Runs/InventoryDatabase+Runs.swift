@@ -125,10 +125,12 @@ extension InventoryDatabase {
         }
     }
 
-    /// Records the pid of the terraform now running for a job.
-    public func recordTerraformPID(jobID: Int64, pid: Int32) throws {
+    /// Records the pid of the terraform now running for a job, with its start time so
+    /// that a recycled pid is not mistaken for it.
+    public func recordTerraformPID(jobID: Int64, pid: Int32, startTime: UInt64?) throws {
         try write { db in
-            try db.execute(sql: "UPDATE jobs SET terraform_pid = ? WHERE job_id = ?", arguments: [pid, jobID])
+            try db.execute(sql: "UPDATE jobs SET terraform_pid = ?, terraform_started = ? WHERE job_id = ?",
+                           arguments: [pid, startTime.map { Int64(bitPattern: $0) }, jobID])
         }
     }
 
@@ -306,21 +308,35 @@ extension InventoryDatabase {
         }
     }
 
+    /// A terraform recorded by an earlier job: its pid and when it started.
+    public struct RecordedTerraform: Sendable, Equatable {
+        public var pid: Int32
+        public var startTime: UInt64?
+
+        public init(pid: Int32, startTime: UInt64?) {
+            self.pid = pid
+            self.startTime = startTime
+        }
+    }
+
     /// Terraform processes recorded by earlier jobs of these accounts that may still be
     /// running (a killed fleetform's terraform keeps going), by account.
-    public func recordedTerraformPIDs(accountIDs: [String]) throws -> [String: Int32] {
+    public func recordedTerraformPIDs(accountIDs: [String]) throws -> [String: RecordedTerraform] {
         try read { db in
-            var pids: [String: Int32] = [:]
+            var recorded: [String: RecordedTerraform] = [:]
             let rows = try Row.fetchCursor(db, sql: """
-                SELECT account_id, terraform_pid FROM jobs
+                SELECT account_id, terraform_pid, terraform_started FROM jobs
                 WHERE job_id IN (SELECT max(job_id) FROM jobs WHERE terraform_pid IS NOT NULL GROUP BY account_id)
                 """)
             let wanted = Set(accountIDs)
             while let row = try rows.next() {
                 let accountID: String = row[0]
-                if wanted.contains(accountID) { pids[accountID] = row[1] }
+                let started: Int64? = row[2]
+                if wanted.contains(accountID) {
+                    recorded[accountID] = RecordedTerraform(pid: row[1], startTime: started.map { UInt64(bitPattern: $0) })
+                }
             }
-            return pids
+            return recorded
         }
     }
 

@@ -176,6 +176,26 @@ public enum ProcessGroup {
         return Foundation.kill(pid, 0) == 0 || errno == EPERM
     }
 
+    /// When the process started, in clock ticks since boot (`/proc/<pid>/stat` field 22);
+    /// with the pid it names one process for good. Nil where there is no /proc.
+    public static func startTime(of pid: Int32) -> UInt64? {
+        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/stat") else { return nil }
+        let text = String(decoding: data, as: UTF8.self)
+        // The command name (field 2) may hold spaces; the fields after its ")" do not.
+        guard let close = text.lastIndex(of: ")") else { return nil }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        // fields[0] is field 3 (state), so field 22 is fields[19].
+        return fields.count > 19 ? UInt64(fields[19]) : nil
+    }
+
+    /// Whether the terraform recorded as `pid`, started at `startTime`, still runs. With a
+    /// start time the check is exact; without one, a live process named terraform counts.
+    public static func isRunningTerraform(pid: Int32, startTime: UInt64?) -> Bool {
+        guard isAlive(pid) else { return false }
+        if let startTime, let current = Self.startTime(of: pid) { return current == startTime }
+        return isTerraform(pid)
+    }
+
     /// Whether `pid` is alive and is a terraform, not an unrelated process that reused
     /// the number. Where /proc does not exist, any live process counts.
     public static func isTerraform(_ pid: Int32) -> Bool {
