@@ -48,6 +48,13 @@ import TestSupport
         #expect(lines.allSatisfy { $0.count <= 80 })
         #expect(!table.stdout.contains("\u{1B}["))
 
+        // --watch redraws until interrupted.
+        let watching = try RunningFleetform(["status", "--watch"], environment: ["FLEETFORM_HOME": home.url.appendingPathComponent("home").path])
+        Thread.sleep(forTimeInterval: 2.5)
+        watching.signal(SIGINT)
+        #expect(watching.wait(timeout: 10) == 130)
+        #expect(watching.stdout.components(separatedBy: "9 accounts: 9 never_run").count >= 3, "\(watching.stdout)")
+
         let csv = try fleetform("status", "--csv")
         #expect(csv.stdout.components(separatedBy: "\r\n").filter { !$0.isEmpty }.count == 10)
 
