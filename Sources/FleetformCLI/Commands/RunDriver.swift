@@ -42,11 +42,13 @@ struct RunDriver {
                                                     : "Nothing to do.\n")
             return
         }
-        if !allowTemplateSwitch, let first = try RunPreparation.templateSwitches(jobs, database: database).first {
-            let count = try RunPreparation.templateSwitches(jobs, database: database).count
-            throw CommandFailure(
-                exitCode: ExitStatus.usage,
-                "\(count) selected accounts (\(first.job.accountID) first) were applied with the template \(first.applied); pass --template \(first.applied), or --switch-template to replace it")
+        if !allowTemplateSwitch {
+            let switches = try RunPreparation.templateSwitches(jobs, database: database)
+            if let first = switches.first {
+                throw CommandFailure(
+                    exitCode: ExitStatus.usage,
+                    "\(switches.count) selected accounts (\(first.job.accountID) first) were applied with the template \(first.applied); pass --template \(first.applied), or --switch-template to replace it")
+            }
         }
         // Refuse a broken template before anything runs or is recorded.
         for name in Set(jobs.map(\.template)) {
