@@ -100,7 +100,19 @@ public struct RunScheduler: Sendable {
         // Accounts that cannot be entered fail now, without a terraform run.
         var preflightFailures = 0
         if let preflight = request.preflight, !toRun.isEmpty {
-            let failures = await preflight(toRun.map(\.account))
+            let accounts = toRun.map(\.account)
+            let check = Task { await preflight(accounts) }
+            // Ctrl-C during a long preflight cancels it: its calls end at once.
+            let watcher = Task {
+                while !Task.isCancelled {
+                    if stop.isStopRequested { check.cancel(); return }
+                    try? await Task.sleep(for: .milliseconds(100))
+                }
+            }
+            var failures = await check.value
+            watcher.cancel()
+            // A cancelled check proves nothing about the accounts: they were not started.
+            if stop.isStopRequested { failures = [:] }
             events(.preflightChecked(checked: toRun.count, failed: failures.count))
             for job in toRun {
                 guard let reason = failures[job.account.accountID] else { continue }

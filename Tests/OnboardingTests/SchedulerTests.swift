@@ -48,7 +48,8 @@ import TestSupport
 
     private func run(
         _ command: RunCommand = .apply, ids: [String], parallel: Int = 2, tolerance: FailureTolerance? = nil,
-        maxAttempts: Int = 3, force: Bool = false, stop: StopController = StopController()
+        maxAttempts: Int = 3, force: Bool = false, stop: StopController = StopController(),
+        preflight: (@Sendable ([AccountRecord]) async -> [String: String])? = nil
     ) async throws -> (RunReport, [OnboardingEvent]) {
         let events = EventLog()
         let lock = try #require(try RunLock.acquire(directory: home.url), "the run lock is free in a new home")
@@ -56,7 +57,8 @@ import TestSupport
         let report = try await scheduler().run(
             RunRequest(command: command, jobs: ids.map { PlannedJob(accountID: $0, operation: operation, template: template) },
                        options: OnboardingOptions(parallel: parallel, failureTolerance: tolerance, maxAttempts: maxAttempts,
-                                                  force: force, retryBaseDelay: .milliseconds(20))),
+                                                  force: force, retryBaseDelay: .milliseconds(20)),
+                       preflight: preflight),
             lock: lock, stop: stop, events: { events.append($0) })
         return (report, events.all)
     }
@@ -158,6 +160,40 @@ import TestSupport
             if let pid = job.terraformPID { #expect(!ProcessGroup.isAlive(pid), "terraform \(pid) outlived the stop") }
         }
         #expect(try database.retryCandidates().count == 4)
+    }
+
+    @Test func preflightFailuresFailBeforeTerraformAndCountAgainstTheTolerance() async throws {
+        let ids = try accounts(4)
+        let denied = ids[0]
+        let (report, _) = try await run(ids: ids, parallel: 1, tolerance: .count(0)) { accounts in
+            #expect(accounts.map(\.accountID) == ids)
+            return [denied: "cannot assume arn:aws:iam::\(denied):role/OrganizationAccountAccessRole: AccessDenied: no"]
+        }
+        #expect(report.jobs.first { $0.accountID == denied }?.status == .failed)
+        #expect(report.jobs.first { $0.accountID == denied }?.attempts == 0)
+        // Tolerance 0 is already exceeded: nothing else starts.
+        #expect(report.count(.skipped) == 3)
+        #expect(control.executions().isEmpty)
+    }
+
+    @Test func aStopDuringPreflightEndsItAtOnce() async throws {
+        let ids = try accounts(3)
+        let stop = StopController()
+        Task.detached {
+            try? await Task.sleep(for: .milliseconds(300))
+            stop.requestStop()
+        }
+        let clock = ContinuousClock()
+        let started = clock.now
+        let (report, _) = try await run(ids: ids, stop: stop) { _ in
+            try? await Task.sleep(for: .seconds(30))  // a preflight stuck on throttling
+            return [:]
+        }
+        #expect(clock.now - started < .seconds(10))
+        #expect(report.outcome == .interrupted)
+        #expect(report.count(.interrupted) == 3)
+        #expect(report.jobs.allSatisfy { $0.error == "not started: the run was interrupted" })
+        #expect(control.executions().isEmpty)
     }
 
     @Test func planRecordsChangesAndChangesNothing() async throws {
