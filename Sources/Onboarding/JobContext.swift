@@ -1,4 +1,5 @@
 import Crypto
+import FleetformBasics
 import Foundation
 import Inventory
 import Synchronization
@@ -145,7 +146,7 @@ struct JobContext: Sendable {
         if let lock = FileManager.default.contents(atPath: workspace.appendingPathComponent(".terraform.lock.hcl").path) {
             hasher.update(data: lock)
         }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return Hex.lowercase(hasher.finalize())
     }
 
     /// Whether every provider link under `.terraform/providers` still leads somewhere

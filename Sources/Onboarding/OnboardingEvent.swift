@@ -16,8 +16,6 @@ public enum OnboardingEvent: Sendable {
     case jobFinished(JobSummary)
     /// Failures exceeded the tolerance: no new job will start.
     case toleranceExceeded(failed: Int, allowed: Int)
-    /// A stop was requested (Ctrl-C): running terraform processes were asked to stop.
-    case stopping(running: Int)
     case runFinished(RunReport)
 }
 

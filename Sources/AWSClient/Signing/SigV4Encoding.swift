@@ -1,3 +1,4 @@
+import FleetformBasics
 /// The percent-encoding and path rules of Signature Version 4.
 ///
 /// SigV4 does not use `application/x-www-form-urlencoded` or Foundation's URL escaping:
@@ -103,12 +104,7 @@ enum SigV4Encoding {
 
     /// Lower-case hex of `bytes`, the form SigV4 writes hashes and signatures in.
     static func hex<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String {
-        var output = ""
-        for byte in bytes {
-            output.unicodeScalars.append(lowerHexDigit(byte >> 4))
-            output.unicodeScalars.append(lowerHexDigit(byte & 0x0F))
-        }
-        return output
+        Hex.lowercase(bytes)
     }
 
     private static func isUnreserved(_ byte: UInt8) -> Bool {
@@ -124,10 +120,6 @@ enum SigV4Encoding {
 
     private static func hexDigit(_ nibble: UInt8) -> Unicode.Scalar {
         Unicode.Scalar(nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "A") + nibble - 10)
-    }
-
-    private static func lowerHexDigit(_ nibble: UInt8) -> Unicode.Scalar {
-        Unicode.Scalar(nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10)
     }
 
     private static func hexValue(_ byte: UInt8) -> UInt8? {

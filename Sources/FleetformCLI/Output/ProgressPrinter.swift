@@ -78,8 +78,6 @@ final class ProgressPrinter: Sendable {
             }
         case .toleranceExceeded(let failed, let allowed):
             print("\(failed) accounts failed, more than the tolerance of \(allowed): no new accounts will start")
-        case .stopping:
-            break
         case .runFinished:
             break
         }

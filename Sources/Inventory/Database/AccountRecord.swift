@@ -39,7 +39,6 @@ public struct AccountRecord: Sendable, Equatable, Codable, FetchableRecord, Pers
         public static let accountID = Column(CodingKeys.accountID)
         public static let name = Column(CodingKeys.name)
         public static let ouPath = Column(CodingKeys.ouPath)
-        public static let enabled = Column(CodingKeys.enabled)
     }
 
     public init(

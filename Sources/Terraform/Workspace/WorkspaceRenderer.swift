@@ -85,7 +85,7 @@ public struct WorkspaceRenderer: Sendable {
         add(variablesJSON.utf8)
         add(backendJSON.utf8)
         add(terraformVersion.utf8)
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return Hex.lowercase(hasher.finalize())
     }
 
     /// Writes a rendering into the account's workspace: template files that differ are
