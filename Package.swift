@@ -109,7 +109,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TerraformTests",
-            dependencies: ["Terraform", "TestSupport"]
+            dependencies: ["Terraform", "FleetformBasics", "TestSupport"]
         ),
         .testTarget(
             name: "AWSClientTests",

@@ -24,7 +24,17 @@ struct JobContext: Sendable {
     func execute(_ job: RunScheduler.PreparedJob) async -> JobSummary {
         let accountID = job.account.accountID
         let logPath = layout.logFile(runID: runID, accountID: accountID)
-        await waitForSurvivor(accountID: accountID)
+        if let blocked = await waitForSurvivor(job) {
+            return finish(job, attempts: 0, logPath: logPath.path, result: blocked, started: blocked.status == .failed)
+        }
+        // Whether there is anything to destroy is decided only now: a survivor of a killed
+        // run may just have written the state.
+        if job.record.operation == .destroy,
+           !FileManager.default.fileExists(atPath: layout.stateFile(accountID: accountID).path) {
+            let reason = RunScheduler.noStateReason
+            try? database.skipJobs([job.record.jobID], reason: reason)
+            return RunScheduler.summary(job, status: .skipped, skipReason: reason)
+        }
 
         var attempt = 0
         while true {
@@ -90,10 +100,21 @@ struct JobContext: Sendable {
             case .plan: outcome = try await runTerraform(PlanInvocation(), job: job, workspace: workspace, log: log)
             case .destroy: outcome = try await runTerraform(DestroyInvocation(), job: job, workspace: workspace, log: log)
             }
+        } catch let stopped as StoppedBeforeStart {
+            return stopped.outcome
         } catch {
             return AttemptOutcome(result: JobResult(status: .failed, error: "\(error)"), transient: false)
         }
         return evaluate(outcome, operation: job.record.operation)
+    }
+
+    /// A stop was requested before a terraform could start: none may start after a stop.
+    private struct StoppedBeforeStart: Error {
+        var command: String
+        var outcome: AttemptOutcome {
+            AttemptOutcome(result: JobResult(status: .interrupted, error: "interrupted before terraform \(command) started"),
+                           transient: false)
+        }
     }
 
     /// `terraform init`, unless the workspace is already initialised for the same
@@ -106,26 +127,31 @@ struct JobContext: Sendable {
             return nil
         }
         let template = job.record.template
-        let alone = await gate.enter(template)
-        var succeeded = false
-        defer {
-            if alone {
-                let result = succeeded
-                Task { await gate.leave(template, succeeded: result) }
-            }
+        let lockPath = workspace.appendingPathComponent(".terraform.lock.hcl")
+        let admission = await gate.enter(template)
+        if case .shared(let lockFile?) = admission, !FileManager.default.fileExists(atPath: lockPath.path) {
+            // With the checksums recorded, this init links the provider from the cache
+            // instead of installing it into the cache beside others doing the same.
+            try? lockFile.write(to: lockPath, options: .atomic)
         }
         let outcome: TerraformRunner.Outcome
         do {
             outcome = try await runTerraform(InitInvocation(), job: job, workspace: workspace, log: log)
         } catch {
+            if admission == .alone { await gate.leave(template, succeeded: false, lockFile: nil) }
+            if let stopped = error as? StoppedBeforeStart { return stopped.outcome }
             return AttemptOutcome(result: JobResult(status: .failed, error: "\(error)"), transient: false)
         }
-        guard outcome.termination.succeeded else {
+        let succeeded = outcome.termination.succeeded
+        if admission == .alone {
+            await gate.leave(template, succeeded: succeeded,
+                             lockFile: succeeded ? FileManager.default.contents(atPath: lockPath.path) : nil)
+        }
+        guard succeeded else {
             var failure = evaluate(outcome, operation: job.record.operation)
             failure.result.error = "terraform init: " + (failure.result.error ?? "failed")
             return failure
         }
-        succeeded = true
         // The lock file may have just been written by init; fingerprint what is there now.
         try? initFingerprint(job, workspace: workspace).write(to: marker, atomically: true, encoding: .utf8)
         return nil
@@ -165,6 +191,7 @@ struct JobContext: Sendable {
     private func runTerraform(
         _ invocation: some TerraformInvocation, job: RunScheduler.PreparedJob, workspace: URL, log: URL
     ) async throws -> TerraformRunner.Outcome {
+        guard !stop.isStopRequested else { throw StoppedBeforeStart(command: invocation.arguments.first ?? "") }
         let started = Mutex<Int32?>(nil)
         let database = self.database
         let stop = self.stop
@@ -195,11 +222,17 @@ struct JobContext: Sendable {
                                       instanceProfileARN: report.outputs["instance_profile_arn"]),
                     termination: outcome.termination, transient: false, changes: report.changes)
             case .plan:
-                let changes = report.changes
+                // A plan that ends without its change summary did not finish: a Go runtime
+                // crash exits 2 as well, which would otherwise read as "has changes".
+                guard let changes = report.changes else {
+                    return AttemptOutcome(
+                        result: JobResult(status: .failed, error: report.firstError?.oneLine
+                            ?? "terraform plan \(Self.describe(outcome.termination)) without a change summary (did it crash? see the log)"),
+                        termination: outcome.termination, transient: false)
+                }
                 return AttemptOutcome(
-                    result: JobResult(status: .succeeded,
-                                      planChanges: changes.map { ($0.add, $0.change, $0.remove) } ?? (0, 0, 0)),
-                    termination: outcome.termination, transient: false, changes: changes ?? .init(add: 0, change: 0, remove: 0))
+                    result: JobResult(status: .succeeded, planChanges: (changes.add, changes.change, changes.remove)),
+                    termination: outcome.termination, transient: false, changes: changes)
             case .destroy:
                 return AttemptOutcome(result: JobResult(status: .succeeded), termination: outcome.termination,
                                       transient: false, changes: report.changes)
@@ -256,13 +289,42 @@ struct JobContext: Sendable {
 
     /// A terraform from a killed fleetform may still hold the account's state lock and
     /// be creating resources; racing it would fail on the lock or, worse, duplicate them.
-    private func waitForSurvivor(accountID: String) async {
-        guard let survivor = survivors[accountID],
-              ProcessGroup.isRunningTerraform(pid: survivor.pid, startTime: survivor.startTime) else { return }
-        events(.waitingForSurvivor(accountID: accountID, pid: survivor.pid))
-        while ProcessGroup.isRunningTerraform(pid: survivor.pid, startTime: survivor.startTime), !stop.isStopRequested {
-            try? await Task.sleep(for: .milliseconds(500))
+    /// Waits for it to end (a zombie has ended), at most `survivorTimeout`; returns why
+    /// the job cannot go on, or nil when it can. Once the survivor is seen gone its pid
+    /// is cleared, so no later run looks at it again.
+    private func waitForSurvivor(_ job: RunScheduler.PreparedJob) async -> JobResult? {
+        let accountID = job.account.accountID
+        guard let survivor = survivors[accountID] else { return nil }
+        let process = survivor.process
+        switch ProcessGroup.liveness(of: process) {
+        case .gone:
+            try? database.clearTerraformPID(jobID: survivor.jobID)
+            return nil
+        case .elsewhere(let host):
+            return JobResult(status: .failed, error: """
+                terraform of run \(survivor.runID) (pid \(process.pid) on host \(host)) may still be working on this \
+                account; a home must not be shared between machines: run fleetform on \(host) to settle it
+                """)
+        case .running:
+            break
         }
+        events(.waitingForSurvivor(accountID: accountID, pid: process.pid))
+        let clock = ContinuousClock()
+        let deadline = clock.now + options.survivorTimeout
+        while ProcessGroup.liveness(of: process) == .running {
+            if stop.isStopRequested {
+                return JobResult(status: .interrupted, error: "not started: the run was interrupted")
+            }
+            if clock.now >= deadline {
+                return JobResult(status: .failed, error: """
+                    terraform of run \(survivor.runID) still running after \(options.survivorTimeout.components.seconds) s \
+                    (pid \(process.pid), --survivor-timeout); wait for it, or stop it with kill -INT -- -\(process.pid)
+                    """)
+            }
+            try? await Task.sleep(for: min(.milliseconds(250), deadline - clock.now))
+        }
+        try? database.clearTerraformPID(jobID: survivor.jobID)
+        return nil
     }
 
     static func describe(_ termination: TerraformRunner.Termination) -> String {

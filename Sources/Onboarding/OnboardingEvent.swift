@@ -8,6 +8,9 @@ public enum OnboardingEvent: Sendable {
     case runStarted(runID: String, command: RunCommand, selected: Int, toRun: Int, upToDate: Int, parallel: Int)
     /// The access roles of the accounts about to run were checked; `failed` cannot be entered.
     case preflightChecked(checked: Int, failed: Int)
+    /// No preflight for these accounts: their template assumes no access role (it
+    /// declares no `access_role_name` variable), so there is nothing to check.
+    case preflightSkipped(accounts: Int, template: String)
     case jobStarted(accountID: String, attempt: Int)
     /// A transient failure that will be retried after `delay`.
     case attemptFailed(accountID: String, attempt: Int, error: String, delay: Duration)

@@ -16,11 +16,14 @@ public struct OnboardingOptions: Sendable {
     public var retryMaximumDelay: Duration
     /// Pass `TF_LOG*` through to terraform instead of blanking it.
     public var terraformDebugLog: Bool
+    /// How long a job waits for a terraform that a killed fleetform left running on its
+    /// account before it fails with a clear error instead of waiting on.
+    public var survivorTimeout: Duration
 
     public init(
         parallel: Int, failureTolerance: FailureTolerance? = nil, maxAttempts: Int = 3, force: Bool = false,
         retryBaseDelay: Duration = .seconds(5), retryMaximumDelay: Duration = .seconds(60),
-        terraformDebugLog: Bool = false
+        terraformDebugLog: Bool = false, survivorTimeout: Duration = .seconds(600)
     ) {
         self.parallel = parallel
         self.failureTolerance = failureTolerance
@@ -29,6 +32,7 @@ public struct OnboardingOptions: Sendable {
         self.retryBaseDelay = retryBaseDelay
         self.retryMaximumDelay = retryMaximumDelay
         self.terraformDebugLog = terraformDebugLog
+        self.survivorTimeout = survivorTimeout
     }
 }
 

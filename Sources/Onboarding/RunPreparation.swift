@@ -71,13 +71,13 @@ extension StopController {
 
 extension InventoryDatabase {
     /// Closes runs whose fleetform is gone, for commands that do not run terraform
-    /// (`status`, `runs`, `verify`): when nobody holds the run lock, every open run was
-    /// cut off; while somebody does, a run is live and nothing is touched.
+    /// (`status`, `runs`, `verify`). They never touch the run lock: a reader holding it
+    /// even for a moment would make an `apply` starting then fail. A run counts as over
+    /// when its owner process is gone from this machine; runs of other machines stay.
+    /// On a read-only home nothing can be recorded, and nothing is.
     @discardableResult
-    public func recoverAbandonedRuns(home: URL) throws -> [AbandonedRun] {
-        guard let lock = try RunLock.acquire(directory: home) else { return [] }
-        defer { withExtendedLifetime(lock) {} }
-        return try recoverAbandonedRuns(isAlive: { _ in false })
+    public func recoverAbandonedRunsAsReader() -> [AbandonedRun] {
+        (try? recoverAbandonedRuns(isAlive: RunOwnership.aliveForReader)) ?? []
     }
 
     /// Takes the run lock for a run command, or says which run holds it.

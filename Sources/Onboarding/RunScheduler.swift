@@ -13,13 +13,18 @@ public struct RunRequest: Sendable {
     /// Checks the accounts about to run terraform and returns why each one that cannot
     /// be entered fails (see `AccessPreflight`); nil skips the check.
     public var preflight: (@Sendable ([AccountRecord]) async -> [String: String])?
+    /// Whether the user wants accounts checked (no `--skip-preflight`), so that the
+    /// run says which it did not check, and why.
+    public var preflightWanted: Bool
 
     public init(command: RunCommand, jobs: [PlannedJob], options: OnboardingOptions,
-                preflight: (@Sendable ([AccountRecord]) async -> [String: String])? = nil) {
+                preflight: (@Sendable ([AccountRecord]) async -> [String: String])? = nil,
+                preflightWanted: Bool? = nil) {
         self.command = command
         self.jobs = jobs
         self.options = options
         self.preflight = preflight
+        self.preflightWanted = preflightWanted ?? (preflight != nil)
     }
 }
 
@@ -70,7 +75,7 @@ public struct RunScheduler: Sendable {
         let templateLabel = Set(request.jobs.map(\.template)).count == 1 ? request.jobs[0].template : "per job"
         let records = try database.startRun(
             runID: runID, command: request.command, template: templateLabel, parallel: request.options.parallel,
-            jobs: request.jobs, isAlive: { _ in false })
+            jobs: request.jobs, isAlive: RunOwnership.aliveForLockHolder)
         defer { withExtendedLifetime(lock) {} }
 
         var toRun: [PreparedJob] = []
@@ -81,7 +86,8 @@ public struct RunScheduler: Sendable {
             let rendering = renderer.rendering(
                 accountID: account.accountID, template: template, variables: TemplateVariables.values(for: account))
             let prepared = PreparedJob(record: record, account: account, rendering: rendering)
-            if let reason = skipReason(prepared, appliedHash: appliedHashes[account.accountID], force: request.options.force) {
+            if let reason = skipReason(prepared, appliedHash: appliedHashes[account.accountID], force: request.options.force,
+                                       survivor: survivors[account.accountID] != nil) {
                 skipped[reason, default: []].append(record.jobID)
                 summaries.append(Self.summary(prepared, status: .skipped, skipReason: reason))
             } else {
@@ -99,8 +105,17 @@ public struct RunScheduler: Sendable {
         let attempted = toRun.count
         // Accounts that cannot be entered fail now, without a terraform run.
         var preflightFailures = 0
-        if let preflight = request.preflight, !toRun.isEmpty {
-            let accounts = toRun.map(\.account)
+        // Only templates that enter the account through its access role are checked:
+        // a template without `access_role_name` would fail a check it never needs.
+        let unchecked = toRun.filter { !(templates[$0.record.template]?.declaredVariables.contains("access_role_name") ?? true) }
+        if request.preflightWanted {
+            for (template, jobs) in Dictionary(grouping: unchecked, by: \.record.template) {
+                events(.preflightSkipped(accounts: jobs.count, template: template))
+            }
+        }
+        let checked = toRun.filter { job in !unchecked.contains { $0.record.jobID == job.record.jobID } }
+        if let preflight = request.preflight, !checked.isEmpty {
+            let accounts = checked.map(\.account)
             let check = Task { await preflight(accounts) }
             // Ctrl-C during a long preflight cancels it: its calls end at once.
             let watcher = Task {
@@ -113,7 +128,7 @@ public struct RunScheduler: Sendable {
             watcher.cancel()
             // A cancelled check proves nothing about the accounts: they were not started.
             if stop.isStopRequested { failures = [:] }
-            events(.preflightChecked(checked: toRun.count, failed: failures.count))
+            events(.preflightChecked(checked: checked.count, failed: failures.count))
             for job in toRun {
                 guard let reason = failures[job.account.accountID] else { continue }
                 try database.finishJob(jobID: job.record.jobID, result: JobResult(status: .failed, error: reason))
@@ -190,20 +205,23 @@ public struct RunScheduler: Sendable {
         return report
     }
 
-    /// Why a job need not run, or nil.
-    private func skipReason(_ job: PreparedJob, appliedHash: String?, force: Bool) -> String? {
+    /// Why a job need not run, or nil. Whether a destroy has state to destroy is left to
+    /// the job when a survivor of a killed run may still be writing that state.
+    private func skipReason(_ job: PreparedJob, appliedHash: String?, force: Bool, survivor: Bool) -> String? {
         switch job.record.operation {
         case .apply:
             if !force, appliedHash == job.rendering.configHash { return "up to date" }
         case .destroy:
-            if !FileManager.default.fileExists(atPath: layout.stateFile(accountID: job.account.accountID).path) {
-                return "nothing to destroy: no state"
+            if !survivor, !FileManager.default.fileExists(atPath: layout.stateFile(accountID: job.account.accountID).path) {
+                return Self.noStateReason
             }
         case .plan:
             break
         }
         return nil
     }
+
+    static let noStateReason = "nothing to destroy: no state"
 
     static func summary(_ job: PreparedJob, status: JobStatus, attempts: Int = 0, error: String? = nil,
                         skipReason: String? = nil) -> JobSummary {

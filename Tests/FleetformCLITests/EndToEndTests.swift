@@ -28,7 +28,7 @@ import TestSupport
         let listed = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [String: Any])
         let accounts = try #require(listed["accounts"] as? [[String: Any]])
         #expect(accounts.count == 10)
-        #expect(Set(accounts[0].keys) == ["account_id", "name", "email", "ou_path", "region", "enabled", "state", "tags", "source"])
+        #expect(Set(accounts[0].keys) == ["account_id", "name", "email", "ou_path", "region", "enabled", "disabled_reason", "state", "tags", "source"])
         let checkout = try #require(accounts.first { $0["account_id"] as? String == "034567890123" })
         #expect(checkout["source"] as? String == "file")
         #expect(checkout["state"] is NSNull)

@@ -36,7 +36,7 @@ import TestSupport
         do {
             // A database as the first release left it, with an account in it.
             let pool = try DatabasePool(path: path)
-            _ = try InventoryDatabase(writer: pool, location: path, upTo: "0001_accounts")
+            _ = try InventoryDatabase(writer: pool, location: path, runLockDirectory: nil, upTo: "0001_accounts")
             try pool.write { db in
                 try db.execute(sql: """
                     INSERT INTO accounts (account_id, name, ou_path, region, role_name, access_role_name, tags,
@@ -70,5 +70,58 @@ import TestSupport
         #expect(throws: InventoryDatabaseError.newerSchema(path: path, migrations: ["9999_from_the_future"])) {
             _ = try InventoryDatabase(path: path)
         }
+    }
+
+    /// A newer fleetform meeting an older database while an older fleetform's run holds
+    /// the run lock must not change the schema under that run; once it ends, it upgrades.
+    @Test func neverUpgradesUnderARunningRun() throws {
+        let home = try TemporaryDirectory()
+        let path = home.url.appendingPathComponent("fleetform.sqlite").path
+        do {
+            let pool = try DatabasePool(path: path)
+            _ = try InventoryDatabase(writer: pool, location: path, runLockDirectory: nil, upTo: "0004_terraform_start_time")
+        }
+        var lock = try RunLock.acquire(directory: home.url)
+        #expect(lock != nil)
+        #expect(throws: InventoryDatabaseError.upgradeDuringRun(
+            path: path, lock: home.url.appendingPathComponent("run.lock").path)) {
+            _ = try InventoryDatabase(path: path)
+        }
+        let pool = try DatabasePool(path: path)
+        #expect(try pool.read { try $0.columns(in: "runs").map(\.name).contains("host") } == false)
+        lock = nil
+        _ = lock
+        let upgraded = try InventoryDatabase(path: path)
+        #expect(try upgraded.appliedMigrations() == EmbeddedMigration.all.map(\.name))
+    }
+
+    /// Accounts disabled before reasons were recorded get the reason their row implies.
+    @Test func disabledReasonsAreFilledInForOldRows() throws {
+        let home = try TemporaryDirectory()
+        let path = home.url.appendingPathComponent("fleetform.sqlite").path
+        do {
+            let pool = try DatabasePool(path: path)
+            _ = try InventoryDatabase(writer: pool, location: path, runLockDirectory: nil, upTo: "0004_terraform_start_time")
+            try pool.write { db in
+                for (id, enabled, state, source, management) in [
+                    ("000000000001", 0, "SUSPENDED", "organizations", "000000000009"),
+                    ("000000000009", 0, "ACTIVE", "organizations", "000000000009"),
+                    ("000000000002", 0, "ACTIVE", "organizations", "000000000009"),
+                    ("000000000003", 0, nil, "file", nil),
+                    ("000000000004", 1, "ACTIVE", "organizations", "000000000009"),
+                ] as [(String, Int, String?, String, String?)] {
+                    try db.execute(sql: """
+                        INSERT INTO accounts (account_id, name, ou_path, region, role_name, access_role_name, tags,
+                            enabled, state, source, management_account_id, created_at, updated_at)
+                        VALUES (?, 'n', 'Root', 'us-east-1', 'r', 'a', '{}', ?, ?, ?, ?, 'x', 'x')
+                        """, arguments: [id, enabled, state, source, management])
+                }
+            }
+        }
+        let upgraded = try InventoryDatabase(path: path)
+        var reasons: [String: String] = [:]
+        for account in try upgraded.allAccounts() { reasons[account.accountID] = account.disabledReason?.rawValue ?? "-" }
+        #expect(reasons == ["000000000001": "suspended", "000000000009": "management", "000000000002": "removed",
+                            "000000000003": "user", "000000000004": "-"])
     }
 }

@@ -1,13 +1,14 @@
 import Foundation
 import GRDB
+import FleetformBasics
 import Testing
 @testable import Inventory
 
 /// The job state machine as the database records it, and the run lock.
 @Suite struct RunsTests {
     private let db: InventoryDatabase
-    private let alive: (Int32) -> Bool = { _ in true }
-    private let dead: (Int32) -> Bool = { _ in false }
+    private let alive: (ProcessIdentity) -> Bool = { _ in true }
+    private let dead: (ProcessIdentity) -> Bool = { _ in false }
 
     init() throws {
         db = try InventoryDatabase.inMemory()
@@ -20,10 +21,11 @@ import Testing
 
     private func start(_ runID: String, _ command: RunCommand = .apply, operation: JobOperation = .apply,
                        accounts: [String] = ["000000000001", "000000000002", "000000000003"],
-                       pid: Int32 = 4242, isAlive: ((Int32) -> Bool)? = nil) throws -> [JobRecord] {
+                       pid: Int32 = 4242, host: String? = ProcessProbe.hostName,
+                       isAlive: ((ProcessIdentity) -> Bool)? = nil) throws -> [JobRecord] {
         try db.startRun(runID: runID, command: command, template: "t", parallel: 2,
                         jobs: accounts.map { PlannedJob(accountID: $0, operation: operation, template: "t") },
-                        pid: pid, isAlive: isAlive ?? alive)
+                        owner: ProcessIdentity(host: host, pid: pid, startTime: nil), isAlive: isAlive ?? alive)
     }
 
     private func status(_ id: String) throws -> AccountStatus? {
@@ -94,9 +96,34 @@ import Testing
         #expect(try db.runSummaries().first?.outcome == .interrupted)
         #expect(try db.retryCandidates().map(\.accountID) == ["000000000001", "000000000002", "000000000003"])
         #expect(try db.recordedTerraformPIDs(accountIDs: ["000000000001"])
-            == ["000000000001": .init(pid: 999, startTime: 123_456)])
+            == ["000000000001": .init(jobID: jobs[0].jobID, runID: "r1",
+                                      process: ProcessIdentity(host: ProcessProbe.hostName, pid: 999, startTime: 123_456))])
+        try db.clearTerraformPID(jobID: jobs[0].jobID)
+        #expect(try db.recordedTerraformPIDs(accountIDs: ["000000000001"]).isEmpty)
         // A new run may start now.
         _ = try start("r2", pid: 222, isAlive: dead)
+    }
+
+    /// A run recorded by another machine sharing the home is never judged by a local pid:
+    /// a run command holding the lock here refuses and names that host.
+    @Test func aRunOfAnotherHostIsReportedNotRecovered() throws {
+        _ = try start("r1", pid: 111, host: "build-7")
+        let error = try #require(throws: RunInProgress.self) {
+            _ = try start("r2", pid: 222, isAlive: RunOwnership.aliveForLockHolder)
+        }
+        #expect(error.description.contains("is held by fleetform pid 111 on host build-7"))
+        #expect(try db.recoverAbandonedRuns(isAlive: RunOwnership.aliveForReader).isEmpty)
+        #expect(try db.runSummaries().first?.outcome == nil)
+    }
+
+    /// Readers close a run only when its owner process is gone; they never take the lock.
+    @Test func aReaderRecoversOnlyRunsWhoseOwnerIsGone() throws {
+        _ = try start("live", pid: getpid(), isAlive: dead)
+        #expect(try db.recoverAbandonedRuns(isAlive: RunOwnership.aliveForReader).isEmpty)
+        try db.finishRun(runID: "live", outcome: .succeeded)
+        // A pid that cannot exist: its owner is gone.
+        _ = try start("dead", pid: Int32.max - 1, isAlive: dead)
+        #expect(try db.recoverAbandonedRuns(isAlive: RunOwnership.aliveForReader).map(\.runID) == ["dead"])
     }
 
     @Test func theRunLockIsExclusiveAndReleasedWithItsHolder() throws {

@@ -1,3 +1,4 @@
+import FleetformBasics
 import Foundation
 import GRDB
 @testable import Inventory
@@ -29,12 +30,12 @@ import TestSupport
         return ids
     }
 
-    private func scheduler() async throws -> RunScheduler {
+    private func scheduler(terraformPath: String? = nil) async throws -> RunScheduler {
         var environment = ProcessInfo.processInfo.environment
         environment.merge(control.environment) { _, new in new }
         do {
             let terraform = try await RunPreparation.terraformRunner(
-                explicitPath: nil, layout: layout, environment: environment, debugLog: false)
+                explicitPath: terraformPath, layout: layout, environment: environment, debugLog: false)
             var runner = terraform.runner
             runner.environment["FLEETFORM_FIXTURE_CONTROL"] = control.directory.path
             return RunScheduler(database: database, layout: layout, runner: runner,
@@ -49,12 +50,12 @@ import TestSupport
     private func run(
         _ command: RunCommand = .apply, ids: [String], parallel: Int = 2, tolerance: FailureTolerance? = nil,
         maxAttempts: Int = 3, force: Bool = false, stop: StopController = StopController(),
-        preflight: (@Sendable ([AccountRecord]) async -> [String: String])? = nil
+        preflight: (@Sendable ([AccountRecord]) async -> [String: String])? = nil, terraformPath: String? = nil
     ) async throws -> (RunReport, [OnboardingEvent]) {
         let events = EventLog()
         let lock = try #require(try RunLock.acquire(directory: home.url), "the run lock is free in a new home")
         let operation: JobOperation = command == .destroy ? .destroy : command == .plan ? .plan : .apply
-        let report = try await scheduler().run(
+        let report = try await scheduler(terraformPath: terraformPath).run(
             RunRequest(command: command, jobs: ids.map { PlannedJob(accountID: $0, operation: operation, template: template) },
                        options: OnboardingOptions(parallel: parallel, failureTolerance: tolerance, maxAttempts: maxAttempts,
                                                   force: force, retryBaseDelay: .milliseconds(20)),
@@ -160,6 +161,88 @@ import TestSupport
             if let pid = job.terraformPID { #expect(!ProcessGroup.isAlive(pid), "terraform \(pid) outlived the stop") }
         }
         #expect(try database.retryCandidates().count == 4)
+    }
+
+    /// Jobs waiting at the first-init gate, and a job whose init ends after the stop,
+    /// must start no terraform once a stop was requested.
+    @Test func afterAStopNoTerraformStarts() async throws {
+        let ids = try accounts(4)
+        let real = try TerraformLocator.locate(explicit: nil, environment: ProcessInfo.processInfo.environment)
+        let calls = control.directory.url.appendingPathComponent("terraform-calls").path
+        // A terraform whose init takes a while, and which logs every command it is given.
+        let wrapper = try control.directory.write("terraform-wrapper", """
+            #!/bin/sh
+            [ "$1" = version ] || echo "$1" >> '\(calls)'
+            if [ "$1" = init ]; then sleep 3; fi
+            exec '\(real)' "$@"
+            """)
+        chmod(wrapper, 0o755)
+        let stop = StopController()
+        let control = self.control
+        let stopper = Task.detached {
+            // Stop while the first init (alone) runs and the others wait at the gate.
+            let deadline = Date().addingTimeInterval(30)
+            while Date() < deadline, !FileManager.default.fileExists(atPath: calls) {
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+            try? await Task.sleep(for: .milliseconds(500))
+            stop.requestStop()
+        }
+        let (report, _) = try await run(ids: ids, parallel: 3, stop: stop, terraformPath: wrapper)
+        await stopper.value
+        #expect(report.outcome == .interrupted)
+        #expect(report.count(.interrupted) == 4)
+        let commands = (try? String(contentsOfFile: calls, encoding: .utf8))?.split(separator: "\n") ?? []
+        #expect(commands == ["init"], "terraform started after the stop: \(commands)")
+        #expect(control.executions().isEmpty)
+    }
+
+    /// A Go runtime crash also exits 2; without a change summary, a plan failed.
+    @Test func aPlanThatCrashesIsAFailureNotChanges() async throws {
+        let ids = try accounts(1)
+        let real = try TerraformLocator.locate(explicit: nil, environment: ProcessInfo.processInfo.environment)
+        let wrapper = try control.directory.write("terraform-crashing-plan", """
+            #!/bin/sh
+            if [ "$1" = plan ]; then echo 'fatal error: concurrent map writes'; exit 2; fi
+            exec '\(real)' "$@"
+            """)
+        chmod(wrapper, 0o755)
+        let (report, _) = try await run(.plan, ids: ids, terraformPath: wrapper)
+        #expect(report.outcome == .failed)
+        let job = try #require(report.jobs.first)
+        #expect(job.status == .failed)
+        #expect(job.error == "terraform plan exit 2 without a change summary (did it crash? see the log)")
+        #expect(try database.jobs(runID: report.runID).first?.planAdd == nil)
+    }
+
+    /// `destroy` must wait for a survivor of a killed run before deciding there is no
+    /// state: the survivor may be about to write it.
+    @Test func destroyWaitsForASurvivorBeforeDecidingThereIsNoState() async throws {
+        let ids = try accounts(1)
+        let (applied, _) = try await run(ids: ids)
+        #expect(applied.outcome == .succeeded)
+        let state = layout.stateFile(accountID: ids[0])
+        let hidden = state.deletingLastPathComponent().appendingPathComponent("hidden.tfstate")
+        try FileManager.default.moveItem(at: state, to: hidden)
+        // A terraform left by a killed run, which writes the state as it ends.
+        let survivor = Process()
+        survivor.executableURL = URL(fileURLWithPath: "/bin/sh")
+        survivor.arguments = ["-c", "sleep 1.5; mv '\(hidden.path)' '\(state.path)'"]
+        try survivor.run()
+        let old = try database.startRun(
+            runID: "killed", command: .apply, template: template, parallel: 1,
+            jobs: [PlannedJob(accountID: ids[0], operation: .apply, template: template)],
+            owner: ProcessIdentity(host: ProcessProbe.hostName, pid: Int32.max - 1, startTime: nil), isAlive: { _ in false })
+        try database.startAttempt(jobID: old[0].jobID, attempt: 1, configHash: nil, logPath: "/dev/null")
+        try database.recordTerraformPID(jobID: old[0].jobID, pid: survivor.processIdentifier,
+                                        startTime: ProcessGroup.startTime(of: survivor.processIdentifier))
+
+        let (destroyed, events) = try await run(.destroy, ids: ids)
+        #expect(events.contains { if case .waitingForSurvivor = $0 { true } else { false } })
+        #expect(destroyed.jobs.first?.status == .succeeded, "\(destroyed.jobs)")
+        #expect(destroyed.jobs.first?.skipReason == nil)
+        #expect(try database.accountStatuses().first?.status == .destroyed)
+        #expect(try database.recordedTerraformPIDs(accountIDs: ids).isEmpty, "the settled survivor's pid is cleared")
     }
 
     @Test func preflightFailuresFailBeforeTerraformAndCountAgainstTheTolerance() async throws {

@@ -1,3 +1,4 @@
+import FleetformBasics
 import Foundation
 import Testing
 @testable import Terraform
@@ -73,10 +74,38 @@ import Testing
     @Test func aRecordedProcessIsKnownByPidAndStartTime() throws {
         let pid = getpid()
         let started = try #require(ProcessGroup.startTime(of: pid))
-        #expect(ProcessGroup.isRunningTerraform(pid: pid, startTime: started))
+        let me = ProcessIdentity(host: ProcessProbe.hostName, pid: pid, startTime: started)
+        #expect(ProcessGroup.liveness(of: me) == .running)
         // Same pid, other start time: a recycled pid, not the terraform that was recorded.
-        #expect(!ProcessGroup.isRunningTerraform(pid: pid, startTime: started + 1))
+        #expect(ProcessGroup.liveness(of: ProcessIdentity(host: me.host, pid: pid, startTime: started + 1)) == .gone)
         #expect(!ProcessGroup.isAlive(0))
         #expect(ProcessGroup.startTime(of: Int32.max) == nil)
+    }
+
+    @Test func aProcessRecordedOnAnotherHostIsNeverCheckedAgainstALocalPid() {
+        let other = ProcessIdentity(host: "build-7", pid: getpid(), startTime: nil)
+        #expect(ProcessGroup.liveness(of: other) == .elsewhere(host: "build-7"))
+        #expect(other.label == "pid \(getpid()) on host build-7")
+    }
+
+    /// A zombie (finished, never reaped by its parent) passes `kill(pid, 0)` and keeps its
+    /// start time; it must still count as finished, or the next apply waits for ever.
+    @Test func aZombieHasFinished() throws {
+        let child = fork()
+        if child == 0 { _exit(0) }
+        #expect(child > 0)
+        defer { var status: Int32 = 0; waitpid(child, &status, 0) }
+        // Wait until it has exited but is not reaped.
+        var state: Character?
+        for _ in 0..<200 {
+            state = ProcessProbe.state(of: child)
+            if state == "Z" { break }
+            usleep(10_000)
+        }
+        #expect(state == "Z")
+        #expect(ProcessGroup.isAlive(child), "kill(pid, 0) succeeds on a zombie")
+        let started = ProcessGroup.startTime(of: child)
+        #expect(started != nil)
+        #expect(ProcessGroup.liveness(of: ProcessIdentity(host: ProcessProbe.hostName, pid: child, startTime: started)) == .gone)
     }
 }

@@ -6,15 +6,22 @@ public final class RunningFleetform: @unchecked Sendable {
     private let process = Process()
     private let outputDirectory: TemporaryDirectory
 
-    public init(_ arguments: [String], environment: [String: String]) throws {
+    /// `launcher` runs fleetform under another program (its path and arguments, then
+    /// fleetform's path and `arguments`), such as a parent that never reaps.
+    public init(_ arguments: [String], environment: [String: String], launcher: [String] = []) throws {
         outputDirectory = try TemporaryDirectory("fleetform-output")
-        process.executableURL = try FleetformProcess.binary
-        process.arguments = arguments
+        if let program = launcher.first {
+            process.executableURL = URL(fileURLWithPath: program)
+            process.arguments = Array(launcher.dropFirst()) + [try FleetformProcess.binary.path] + arguments
+        } else {
+            process.executableURL = try FleetformProcess.binary
+            process.arguments = arguments
+        }
         var env = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
         env.merge(environment) { _, new in new }
         process.environment = env
-        FileManager.default.createFile(atPath: outputDirectory.url.appendingPathComponent("stdout").path, contents: nil)
-        FileManager.default.createFile(atPath: outputDirectory.url.appendingPathComponent("stderr").path, contents: nil)
+        _ = FileManager.default.createFile(atPath: outputDirectory.url.appendingPathComponent("stdout").path, contents: nil)
+        _ = FileManager.default.createFile(atPath: outputDirectory.url.appendingPathComponent("stderr").path, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: outputDirectory.url.appendingPathComponent("stdout"))
         process.standardError = try FileHandle(forWritingTo: outputDirectory.url.appendingPathComponent("stderr"))
         process.standardInput = FileHandle.nullDevice

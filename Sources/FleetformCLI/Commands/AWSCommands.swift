@@ -80,7 +80,7 @@ struct VerifyCommand: AsyncParsableCommand {
 
     func run() async throws {
         let database = try global.openDatabase()
-        try database.recoverAbandonedRuns(home: global.resolvedHome.url)
+        database.recoverAbandonedRunsAsReader()
         let onboarded = try selected(try database.onboardedAccounts(includeDrifted: true), selection: selection, database: database)
         guard !onboarded.isEmpty else {
             StandardStreams.write("No onboarded accounts to verify.\n")

@@ -45,7 +45,7 @@ struct RunsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let database = try global.openDatabase()
-        try database.recoverAbandonedRuns(home: global.resolvedHome.url)
+        database.recoverAbandonedRunsAsReader()
         let runs = try database.runSummaries()
         StandardStreams.write(json ? RunsJSON.render(runs) : RunsTable.render(runs, terminal: global.terminal()))
     }

@@ -51,9 +51,11 @@ struct RunDriver {
             }
         }
         // Refuse a broken template before anything runs or is recorded.
+        var assumesAccessRole = false
         for name in Set(jobs.map(\.template)) {
             do {
-                _ = try TemplateCatalog.load(name)
+                assumesAccessRole = try TemplateCatalog.load(name).declaredVariables.contains("access_role_name")
+                    || assumesAccessRole
             } catch .notADirectory(let path) {
                 throw CommandFailure(exitCode: ExitStatus.noInput, "--template \(path): no such directory")
             } catch {
@@ -88,7 +90,7 @@ struct RunDriver {
         defer { interrupts.cancel() }
 
         var preflight: (@Sendable ([AccountRecord]) async -> [String: String])?
-        if !runOptions.skipPreflight {
+        if !runOptions.skipPreflight, assumesAccessRole {
             // One missing credential is one error, not a failure recorded in every account.
             let session = try AWSSessions.make()
             do {
@@ -106,7 +108,7 @@ struct RunDriver {
             report = try await scheduler.run(
                 RunRequest(command: command, jobs: jobs,
                            options: runOptions.onboardingOptions(parallel: decision.parallel, force: force),
-                           preflight: preflight),
+                           preflight: preflight, preflightWanted: !runOptions.skipPreflight),
                 lock: lock,
                 stop: stop,
                 events: { progress.handle($0) })
@@ -130,7 +132,7 @@ struct RunDriver {
 
     private func reportRecoveredRuns(_ database: InventoryDatabase) throws {
         // This process holds the run lock: every run still open was cut off.
-        for run in try database.recoverAbandonedRuns(isAlive: { _ in false }) {
+        for run in try database.recoverAbandonedRuns(isAlive: RunOwnership.aliveForLockHolder) {
             StandardStreams.writeError([
                 "fleetform: run \(run.runID) was cut off (its fleetform process is gone); \(run.interruptedJobs) unfinished jobs are now interrupted and `fleetform retry` will run them",
             ])

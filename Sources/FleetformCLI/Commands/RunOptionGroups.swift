@@ -46,6 +46,11 @@ struct RunOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Seconds a stopped terraform gets to save its state before it is killed.", valueName: "seconds"))
     var gracePeriod = 60
 
+    @Option(help: ArgumentHelp(
+        "Seconds to wait for a terraform that a killed fleetform left running on an account before failing that account.",
+        valueName: "seconds"))
+    var survivorTimeout = 600
+
     @Flag(help: "Pass TF_LOG and friends to terraform (blanked by default: they flood the logs).")
     var terraformLog = false
 
@@ -56,6 +61,7 @@ struct RunOptions: ParsableArguments {
         if let parallel, parallel < 1 { throw ValidationError("--parallel \(parallel): must be at least 1") }
         if maxAttempts < 1 { throw ValidationError("--max-attempts \(maxAttempts): must be at least 1") }
         if gracePeriod < 0 { throw ValidationError("--grace-period \(gracePeriod): must not be negative") }
+        if survivorTimeout < 0 { throw ValidationError("--survivor-timeout \(survivorTimeout): must not be negative") }
         if let failureTolerance, FailureTolerance(failureTolerance) == nil {
             throw ValidationError("--failure-tolerance \(failureTolerance): must be a count (3) or a percentage (10%)")
         }
@@ -64,7 +70,8 @@ struct RunOptions: ParsableArguments {
     func onboardingOptions(parallel: Int, force: Bool) -> OnboardingOptions {
         OnboardingOptions(
             parallel: parallel, failureTolerance: failureTolerance.flatMap(FailureTolerance.init),
-            maxAttempts: maxAttempts, force: force, terraformDebugLog: terraformLog)
+            maxAttempts: maxAttempts, force: force, terraformDebugLog: terraformLog,
+            survivorTimeout: .seconds(survivorTimeout))
     }
 }
 

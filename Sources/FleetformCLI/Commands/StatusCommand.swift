@@ -35,7 +35,7 @@ struct StatusCommand: AsyncParsableCommand {
         let terminal = global.terminal()
         repeat {
             // A run whose fleetform died must not show its accounts as running forever.
-            try database.recoverAbandonedRuns(home: global.resolvedHome.url)
+            database.recoverAbandonedRunsAsReader()
             var statuses = try database.accountStatuses()
             if failed {
                 statuses.removeAll { $0.status != .failed && $0.status != .interrupted }

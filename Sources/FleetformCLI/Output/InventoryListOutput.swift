@@ -16,7 +16,8 @@ enum InventoryListTable {
         ])
         for account in accounts {
             table.append(
-                [account.accountID, account.name, account.ouPath, account.region, account.enabled ? "yes" : "no"],
+                [account.accountID, account.name, account.ouPath, account.region,
+                 account.enabled ? "yes" : "no (\((account.disabledReason ?? .user).rawValue))"],
                 colors: [nil, nil, nil, nil, account.enabled ? nil : .dim])
         }
         let disabled = accounts.count(where: { !$0.enabled })
@@ -42,7 +43,9 @@ enum InventoryListJSON {
             JSONText.appendString(account.ouPath, to: &out)
             out += ", \"region\": "
             JSONText.appendString(account.region, to: &out)
-            out += ", \"enabled\": \(account.enabled), \"state\": "
+            out += ", \"enabled\": \(account.enabled), \"disabled_reason\": "
+            JSONText.appendOptionalString(account.disabledReason?.rawValue, to: &out)
+            out += ", \"state\": "
             JSONText.appendOptionalString(account.state, to: &out)
             out += ", \"tags\": {"
             for (tagIndex, key) in account.tags.keys.sorted().enumerated() {

@@ -53,6 +53,8 @@ final class ProgressPrinter: Sendable {
         case .preflightChecked(let checked, let failed):
             state.withLock { $0.total -= failed }
             print("preflight: assumed the access role in \(checked - failed) of \(checked) accounts" + (failed > 0 ? "; \(failed) failed" : ""))
+        case .preflightSkipped(let accounts, let template):
+            print("preflight: skipped for \(accounts) \(accounts == 1 ? "account" : "accounts"): the template \(template) declares no access_role_name variable, so no access role is assumed")
         case .jobStarted(_, let attempt):
             if attempt == 1 { state.withLock { $0.running += 1 } }
             redraw()

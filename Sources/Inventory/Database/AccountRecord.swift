@@ -16,6 +16,8 @@ public struct AccountRecord: Sendable, Equatable, Codable, FetchableRecord, Pers
     /// Tag key to value, stored as a JSON object with sorted keys.
     public var tags: [String: String]
     public var enabled: Bool
+    /// Why the account is disabled; nil while it is enabled.
+    public var disabledReason: DisabledReason?
     /// The account's state in AWS Organizations (`ACTIVE`, `SUSPENDED`, …), nil when unknown.
     public var state: String?
     public var source: AccountSource
@@ -30,7 +32,9 @@ public struct AccountRecord: Sendable, Equatable, Codable, FetchableRecord, Pers
         case roleName = "role_name"
         case accessRoleName = "access_role_name"
         case managementAccountID = "management_account_id"
-        case tags, enabled, state, source
+        case tags, enabled
+        case disabledReason = "disabled_reason"
+        case state, source
         case createdAt = "created_at"
         case updatedAt = "updated_at"
     }
@@ -43,8 +47,8 @@ public struct AccountRecord: Sendable, Equatable, Codable, FetchableRecord, Pers
 
     public init(
         accountID: String, name: String, email: String?, ouPath: String, region: String, roleName: String,
-        accessRoleName: String, managementAccountID: String?, tags: [String: String], enabled: Bool, state: String?,
-        source: AccountSource, createdAt: String, updatedAt: String
+        accessRoleName: String, managementAccountID: String?, tags: [String: String], enabled: Bool,
+        disabledReason: DisabledReason? = nil, state: String?, source: AccountSource, createdAt: String, updatedAt: String
     ) {
         self.accountID = accountID
         self.name = name
@@ -56,6 +60,7 @@ public struct AccountRecord: Sendable, Equatable, Codable, FetchableRecord, Pers
         self.managementAccountID = managementAccountID
         self.tags = tags
         self.enabled = enabled
+        self.disabledReason = enabled ? nil : (disabledReason ?? .user)
         self.state = state
         self.source = source
         self.createdAt = createdAt
@@ -73,6 +78,13 @@ public struct AccountRecord: Sendable, Equatable, Codable, FetchableRecord, Pers
         managementAccountID = row[CodingKeys.managementAccountID.rawValue]
         tags = TagsColumn.decode(row[CodingKeys.tags.rawValue])
         enabled = row[CodingKeys.enabled.rawValue]
+        disabledReason = try (row[CodingKeys.disabledReason.rawValue] as String?).map { text in
+            guard let reason = DisabledReason(rawValue: text) else {
+                throw InventoryRowError(table: "accounts", key: row[CodingKeys.accountID.rawValue] as String,
+                                        column: CodingKeys.disabledReason.rawValue, value: text)
+            }
+            return reason
+        }
         state = row[CodingKeys.state.rawValue]
         source = AccountSource(rawValue: row[CodingKeys.source.rawValue]) ?? .file
         createdAt = row[CodingKeys.createdAt.rawValue]
@@ -90,6 +102,7 @@ public struct AccountRecord: Sendable, Equatable, Codable, FetchableRecord, Pers
         container[CodingKeys.managementAccountID.rawValue] = managementAccountID
         container[CodingKeys.tags.rawValue] = TagsColumn.encode(tags)
         container[CodingKeys.enabled.rawValue] = enabled
+        container[CodingKeys.disabledReason.rawValue] = disabledReason?.rawValue
         container[CodingKeys.state.rawValue] = state
         container[CodingKeys.source.rawValue] = source.rawValue
         container[CodingKeys.createdAt.rawValue] = createdAt
@@ -101,4 +114,30 @@ public struct AccountRecord: Sendable, Equatable, Codable, FetchableRecord, Pers
 public enum AccountSource: String, Sendable, Codable, CaseIterable {
     case file
     case organizations
+}
+
+/// Why an account takes part in no run. Discovery sets and clears the reasons it finds
+/// in Organizations; only the user sets and clears `user`.
+public enum DisabledReason: String, Sendable, Codable, CaseIterable {
+    /// An inventory file said `enabled: false`.
+    case user
+    /// Organizations reports the account as not `ACTIVE`.
+    case suspended
+    /// The organization's management account, left out unless asked for.
+    case management
+    /// It left the organization (discovery `--prune`) or the inventory file (`--prune`).
+    case removed
+}
+
+/// A stored value this fleetform does not know: a newer binary wrote it, or the file
+/// was edited. Acting on a guess could onboard or destroy the wrong account.
+public struct InventoryRowError: Error, Sendable, CustomStringConvertible {
+    public var table: String
+    public var key: String
+    public var column: String
+    public var value: String
+
+    public var description: String {
+        "the inventory database has an unknown \(column) '\(value)' in \(table) row \(key); upgrade fleetform"
+    }
 }

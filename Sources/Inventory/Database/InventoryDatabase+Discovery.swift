@@ -44,7 +44,7 @@ public struct DiscoveryDefaults: Sendable, Equatable {
 extension InventoryDatabase {
     /// Records a discovery in one transaction: new accounts are added with `defaults`,
     /// known ones get their name, e-mail, OU path, state and enabled flag updated in
-    /// place (their history stays). With `pruneUnder`, accounts discovered earlier under
+    /// place (their history stays), never enabling one a user disabled. With `pruneUnder`, accounts discovered earlier under
     /// those OU paths that Organizations no longer lists are disabled.
     public func importDiscoveredAccounts(
         _ accounts: [DiscoveredAccount], defaults: DiscoveryDefaults, origin: String, pruneUnder: [String]?,
@@ -53,38 +53,48 @@ extension InventoryDatabase {
         let now = Timestamp.string(from: date)
         return try write { db in
             var existing: [String: Row] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT account_id, name, email, ou_path, state, enabled, source FROM accounts") {
+            for row in try Row.fetchAll(db, sql: "SELECT account_id, name, email, ou_path, state, enabled, disabled_reason, source FROM accounts") {
                 existing[row["account_id"]] = row
             }
             var summary = InventoryImportSummary()
             for account in accounts {
+                // Why Organizations says to leave it out, if it does.
+                let found: DisabledReason? = account.enabled ? nil
+                    : (account.state == "ACTIVE" ? .management : .suspended)
                 guard let stored = existing.removeValue(forKey: account.accountID) else {
                     try db.execute(sql: """
                         INSERT INTO accounts (account_id, name, email, ou_path, region, role_name, access_role_name,
-                            management_account_id, tags, enabled, state, source, created_at, updated_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, '{}', ?, ?, 'organizations', ?, ?)
+                            management_account_id, tags, enabled, disabled_reason, state, source, created_at, updated_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, '{}', ?, ?, ?, 'organizations', ?, ?)
                         """, arguments: [
                             account.accountID, account.name, account.email, account.ouPath, defaults.region,
                             defaults.roleName, defaults.accessRoleName, defaults.managementAccountID, account.enabled,
-                            account.state, now, now,
+                            found?.rawValue, account.state, now, now,
                         ])
                     summary.added += 1
                     continue
                 }
                 let name: String = stored["name"], email: String? = stored["email"], path: String = stored["ou_path"]
                 let state: String? = stored["state"], enabled: Bool = stored["enabled"], source: String = stored["source"]
-                let unchanged = name == account.name && email == account.email && path == account.ouPath
-                    && state == account.state && enabled == account.enabled && source == "organizations"
+                let storedReason = (stored["disabled_reason"] as String?).flatMap(DisabledReason.init(rawValue:))
+                    ?? (enabled ? nil : .user)
+                // A user's choice to disable an account outlives every discovery: discovery
+                // only sets or clears the reasons it finds itself.
+                let reason: DisabledReason? = storedReason == .user ? .user : found
+                let sameFields = name == account.name && email == account.email && path == account.ouPath
+                let sameState = state == account.state && enabled == (reason == nil)
+                let sameSource = storedReason == reason && source == "organizations"
+                let unchanged = sameFields && sameState && sameSource
                 if unchanged {
                     summary.unchanged += 1
                     continue
                 }
                 try db.execute(sql: """
-                    UPDATE accounts SET name = ?, email = ?, ou_path = ?, state = ?, enabled = ?, source = 'organizations',
-                        management_account_id = coalesce(management_account_id, ?), updated_at = ?
+                    UPDATE accounts SET name = ?, email = ?, ou_path = ?, state = ?, enabled = ?, disabled_reason = ?,
+                        source = 'organizations', management_account_id = coalesce(management_account_id, ?), updated_at = ?
                     WHERE account_id = ?
-                    """, arguments: [account.name, account.email, account.ouPath, account.state, account.enabled,
-                                     defaults.managementAccountID, now, account.accountID])
+                    """, arguments: [account.name, account.email, account.ouPath, account.state, reason == nil,
+                                     reason?.rawValue, defaults.managementAccountID, now, account.accountID])
                 summary.updated += 1
             }
             if let pruneUnder {
@@ -92,8 +102,9 @@ extension InventoryDatabase {
                     let enabled: Bool = stored["enabled"], source: String = stored["source"], path: String = stored["ou_path"]
                     guard enabled, source == "organizations" else { continue }
                     guard pruneUnder.contains(where: { path == $0 || path.hasPrefix($0 + "/") }) else { continue }
-                    try db.execute(sql: "UPDATE accounts SET enabled = 0, updated_at = ? WHERE account_id = ?",
-                                   arguments: [now, accountID])
+                    try db.execute(sql: """
+                        UPDATE accounts SET enabled = 0, disabled_reason = ?, updated_at = ? WHERE account_id = ?
+                        """, arguments: [DisabledReason.removed.rawValue, now, accountID])
                     summary.disabled += 1
                 }
             }

@@ -42,24 +42,25 @@ extension InventoryDatabase {
                 case nil:
                     try db.cachedStatement(sql: """
                         INSERT INTO accounts (account_id, name, email, ou_path, region, role_name, access_role_name,
-                                              management_account_id, tags, enabled, source, created_at, updated_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                              management_account_id, tags, enabled, disabled_reason, source,
+                                              created_at, updated_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """).execute(arguments: [
                             account.accountID, fields.name, fields.email, fields.ouPath, fields.region,
                             fields.roleName, fields.accessRoleName, fields.managementAccountID, fields.tags,
-                            fields.enabled, fields.source, now, now,
+                            fields.enabled, fields.enabled ? nil : DisabledReason.user.rawValue, fields.source, now, now,
                         ])
                     summary.added += 1
                 case let stored? where stored != fields:
                     try db.cachedStatement(sql: """
                         UPDATE accounts SET name = ?, email = ?, ou_path = ?, region = ?, role_name = ?,
-                            access_role_name = ?, management_account_id = ?, tags = ?, enabled = ?, source = ?,
-                            updated_at = ?
+                            access_role_name = ?, management_account_id = ?, tags = ?, enabled = ?,
+                            disabled_reason = CASE WHEN ? THEN NULL ELSE ? END, source = ?, updated_at = ?
                         WHERE account_id = ?
                         """).execute(arguments: [
                             fields.name, fields.email, fields.ouPath, fields.region, fields.roleName,
                             fields.accessRoleName, fields.managementAccountID, fields.tags, fields.enabled,
-                            fields.source, now, account.accountID,
+                            fields.enabled, DisabledReason.user.rawValue, fields.source, now, account.accountID,
                         ])
                     summary.updated += 1
                 case .some:
@@ -69,8 +70,9 @@ extension InventoryDatabase {
             if prune {
                 // What is left in `existing` was not in the input.
                 for (accountID, stored) in existing where stored.enabled {
-                    try db.cachedStatement(sql: "UPDATE accounts SET enabled = 0, updated_at = ? WHERE account_id = ?")
-                        .execute(arguments: [now, accountID])
+                    try db.cachedStatement(sql: """
+                        UPDATE accounts SET enabled = 0, disabled_reason = ?, updated_at = ? WHERE account_id = ?
+                        """).execute(arguments: [DisabledReason.removed.rawValue, now, accountID])
                     summary.disabled += 1
                 }
             }

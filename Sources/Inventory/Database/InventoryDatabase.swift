@@ -10,7 +10,30 @@ public final class InventoryDatabase: Sendable {
     private let writer: any DatabaseWriter
 
     /// Opens (creating if needed) the database file and applies pending migrations.
+    ///
+    /// Opening and migrating happen under an exclusive lock on `schema.lock` beside the
+    /// file: on a fresh home, commands started together would otherwise all create the
+    /// tables (or switch the journal mode) at once and fail. The lock is held for the
+    /// milliseconds an open takes, so the others wait rather than fail. A read-only home
+    /// (a copy of another's, a mounted backup) is opened read-only, for `status`.
     public convenience init(path: String) throws(InventoryDatabaseError) {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+        let schemaLock = FileLock.open(directory.appendingPathComponent("schema.lock").path)
+        schemaLock?.lockExclusive()
+        defer { schemaLock?.unlock() }
+
+        let readOnly = access(directory.path, W_OK) != 0
+            && FileManager.default.fileExists(atPath: path)
+        let writer: any DatabaseWriter
+        do {
+            writer = readOnly ? try Self.openReadOnly(path: path) : try Self.openPool(path: path)
+        } catch {
+            throw .cannotOpen(path: path, reason: "\(error)")
+        }
+        try self.init(writer: writer, location: path, runLockDirectory: readOnly ? nil : directory)
+    }
+
+    private static func openPool(path: String) throws -> DatabasePool {
         var configuration = Configuration()
         // A second writer (another fleetform) waits instead of failing at once.
         configuration.busyMode = .timeout(10)
@@ -21,19 +44,27 @@ public final class InventoryDatabase: Sendable {
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
-        let pool: DatabasePool
+        return try DatabasePool(path: path, configuration: configuration)
+    }
+
+    /// A home nobody here may write. A WAL database opens read-only only while its
+    /// `-shm` file exists or can be made; otherwise it is opened as immutable, which is
+    /// what it is to this process.
+    private static func openReadOnly(path: String) throws -> DatabaseQueue {
+        var configuration = Configuration()
+        configuration.readonly = true
         do {
-            pool = try DatabasePool(path: path, configuration: configuration)
+            return try DatabaseQueue(path: path, configuration: configuration)
         } catch {
-            throw .cannotOpen(path: path, reason: "\(error)")
+            let encoded = path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path
+            return try DatabaseQueue(path: "file:\(encoded)?immutable=1", configuration: configuration)
         }
-        try self.init(writer: pool, location: path)
     }
 
     /// An in-memory database for tests of the layers above.
     public static func inMemory() throws(InventoryDatabaseError) -> InventoryDatabase {
         do {
-            return try InventoryDatabase(writer: DatabaseQueue(), location: ":memory:")
+            return try InventoryDatabase(writer: DatabaseQueue(), location: ":memory:", runLockDirectory: nil)
         } catch let error as InventoryDatabaseError {
             throw error
         } catch {
@@ -43,16 +74,39 @@ public final class InventoryDatabase: Sendable {
 
     /// Applies the migrations up to and including `lastMigration` (all when nil). Tests
     /// use it to build a database as an older fleetform left it.
-    init(writer: any DatabaseWriter, location: String, upTo lastMigration: String? = nil) throws(InventoryDatabaseError) {
+    ///
+    /// An upgrade never runs under a live run: that run's fleetform would go on writing
+    /// with the old schema's assumptions. `runLockDirectory` holds the home's run lock,
+    /// which the upgrade takes for its duration (nil: no run can exist, or nothing may be
+    /// written).
+    init(writer: any DatabaseWriter, location: String, runLockDirectory: URL?,
+         upTo lastMigration: String? = nil) throws(InventoryDatabaseError) {
         self.writer = writer
         let migrator = Self.migrator
         do {
-            let newer = try writer.read { db in
-                try migrator.appliedIdentifiers(db).subtracting(migrator.migrations)
-            }
+            // On the writer connection: a pool's reader that looked at the schema before
+            // the upgrade would go on decoding rows with the old columns.
+            let applied = try writer.writeWithoutTransaction { db in try migrator.appliedIdentifiers(db) }
+            let newer = applied.subtracting(migrator.migrations)
             if !newer.isEmpty {
                 throw InventoryDatabaseError.newerSchema(path: location, migrations: newer.sorted())
             }
+            let target = lastMigration.map { last in migrator.migrations.prefix { $0 != last } + [last] }
+                ?? migrator.migrations
+            let pending = Set(target).subtracting(applied)
+            guard !pending.isEmpty else { return }
+            if writer.configuration.readonly {
+                throw InventoryDatabaseError.readOnlyUpgrade(path: location, migrations: pending.sorted())
+            }
+            var runLock: RunLock?
+            if !applied.isEmpty, let runLockDirectory {
+                runLock = try RunLock.acquire(directory: runLockDirectory)
+                if runLock == nil {
+                    throw InventoryDatabaseError.upgradeDuringRun(
+                        path: location, lock: runLockDirectory.appendingPathComponent("run.lock").path)
+                }
+            }
+            defer { withExtendedLifetime(runLock) {} }
             if let lastMigration {
                 try migrator.migrate(writer, upTo: lastMigration)
             } else {
@@ -102,6 +156,8 @@ public enum InventoryDatabaseError: Error, Sendable, Equatable, CustomStringConv
     case cannotOpen(path: String, reason: String)
     case migrationFailed(path: String, reason: String)
     case newerSchema(path: String, migrations: [String])
+    case readOnlyUpgrade(path: String, migrations: [String])
+    case upgradeDuringRun(path: String, lock: String)
 
     public var description: String {
         switch self {
@@ -111,6 +167,10 @@ public enum InventoryDatabaseError: Error, Sendable, Equatable, CustomStringConv
             "cannot upgrade the inventory database \(path): \(reason)"
         case .newerSchema(let path, let migrations):
             "the inventory database \(path) was written by a newer fleetform (migrations \(migrations.joined(separator: ", "))); upgrade fleetform"
+        case .readOnlyUpgrade(let path, let migrations):
+            "the inventory database \(path) needs an upgrade (migrations \(migrations.joined(separator: ", "))) but is read-only here; run this fleetform once where the home is writable"
+        case .upgradeDuringRun(let path, let lock):
+            "the inventory database \(path) needs an upgrade, but a run of an older fleetform is in progress (it holds \(lock)); run this command again when that run has finished"
         }
     }
 }

@@ -1,3 +1,4 @@
+import FleetformBasics
 import Foundation
 import GRDB
 
@@ -11,20 +12,22 @@ extension InventoryDatabase {
     /// are closed on the way (see `recoverAbandonedRuns`).
     public func startRun(
         runID: String, command: RunCommand, template: String, parallel: Int, jobs: [PlannedJob],
-        pid: Int32 = getpid(), isAlive: (Int32) -> Bool, at date: Date = Date()
+        owner: ProcessIdentity = .current, isAlive: (ProcessIdentity) -> Bool, at date: Date = Date()
     ) throws -> [JobRecord] {
         let now = Timestamp.string(from: date)
         return try writeImmediate { db in
             _ = try Self.recoverAbandonedRuns(db, isAlive: isAlive, now: now)
             if let other = try Row.fetchOne(db, sql: """
-                SELECT run_id, command, pid, started_at FROM runs WHERE finished_at IS NULL ORDER BY started_at LIMIT 1
+                SELECT run_id, command, pid, host, pid_started, started_at FROM runs
+                WHERE finished_at IS NULL ORDER BY started_at LIMIT 1
                 """) {
-                throw RunInProgress(runID: other["run_id"], command: RunCommand(rawValue: other["command"]) ?? .apply,
-                                    pid: other["pid"], startedAt: other["started_at"])
+                throw try RunInProgress(row: other)
             }
             try db.execute(sql: """
-                INSERT INTO runs (run_id, command, template, pid, parallel, started_at) VALUES (?, ?, ?, ?, ?, ?)
-                """, arguments: [runID, command.rawValue, template, pid, parallel, now])
+                INSERT INTO runs (run_id, command, template, pid, host, pid_started, parallel, started_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [runID, command.rawValue, template, owner.pid, owner.host,
+                                 owner.startTime.map { Int64(bitPattern: $0) }, parallel, now])
             let insert = try db.cachedStatement(sql: """
                 INSERT INTO jobs (run_id, account_id, operation, template, status, updated_at)
                 VALUES (?, ?, ?, ?, 'pending', ?)
@@ -63,7 +66,7 @@ extension InventoryDatabase {
     /// running jobs too, so the next `retry` picks those accounts up. Every command calls
     /// this first: a crash must never leave an account `running` forever.
     @discardableResult
-    public func recoverAbandonedRuns(isAlive: (Int32) -> Bool, at date: Date = Date()) throws -> [AbandonedRun] {
+    public func recoverAbandonedRuns(isAlive: (ProcessIdentity) -> Bool, at date: Date = Date()) throws -> [AbandonedRun] {
         // Cheap read first: nearly always there is nothing to recover and no write is needed.
         let open = try read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM runs WHERE finished_at IS NULL") ?? 0 }
         guard open > 0 else { return [] }
@@ -72,12 +75,13 @@ extension InventoryDatabase {
         }
     }
 
-    private static func recoverAbandonedRuns(_ db: Database, isAlive: (Int32) -> Bool, now: String) throws -> [AbandonedRun] {
+    private static func recoverAbandonedRuns(_ db: Database, isAlive: (ProcessIdentity) -> Bool, now: String) throws -> [AbandonedRun] {
         var recovered: [AbandonedRun] = []
-        let open = try Row.fetchAll(db, sql: "SELECT run_id, pid FROM runs WHERE finished_at IS NULL")
+        let open = try Row.fetchAll(db, sql: "SELECT run_id, pid, host, pid_started FROM runs WHERE finished_at IS NULL")
         for run in open {
-            let pid: Int32 = run["pid"]
-            guard !isAlive(pid) else { continue }
+            let owner = RunInProgress.owner(of: run)
+            guard !isAlive(owner) else { continue }
+            let pid = owner.pid
             let runID: String = run["run_id"]
             let jobs = try Row.fetchAll(db, sql: """
                 SELECT job_id, status FROM jobs WHERE run_id = ? AND status IN ('pending', 'running')
@@ -129,8 +133,17 @@ extension InventoryDatabase {
     /// that a recycled pid is not mistaken for it.
     public func recordTerraformPID(jobID: Int64, pid: Int32, startTime: UInt64?) throws {
         try write { db in
-            try db.execute(sql: "UPDATE jobs SET terraform_pid = ?, terraform_started = ? WHERE job_id = ?",
-                           arguments: [pid, startTime.map { Int64(bitPattern: $0) }, jobID])
+            try db.execute(sql: """
+                UPDATE jobs SET terraform_pid = ?, terraform_started = ?, terraform_host = ? WHERE job_id = ?
+                """, arguments: [pid, startTime.map { Int64(bitPattern: $0) }, ProcessProbe.hostName, jobID])
+        }
+    }
+
+    /// The terraform recorded for a job is known to have ended (it exited, or was found
+    /// gone or a zombie): no later run needs to look at it again.
+    public func clearTerraformPID(jobID: Int64) throws {
+        try write { db in
+            try db.execute(sql: "UPDATE jobs SET terraform_pid = NULL WHERE job_id = ?", arguments: [jobID])
         }
     }
 
@@ -308,14 +321,16 @@ extension InventoryDatabase {
         }
     }
 
-    /// A terraform recorded by an earlier job: its pid and when it started.
+    /// A terraform recorded by an earlier job: the job, and which process it was.
     public struct RecordedTerraform: Sendable, Equatable {
-        public var pid: Int32
-        public var startTime: UInt64?
+        public var jobID: Int64
+        public var runID: String
+        public var process: ProcessIdentity
 
-        public init(pid: Int32, startTime: UInt64?) {
-            self.pid = pid
-            self.startTime = startTime
+        public init(jobID: Int64, runID: String, process: ProcessIdentity) {
+            self.jobID = jobID
+            self.runID = runID
+            self.process = process
         }
     }
 
@@ -325,7 +340,7 @@ extension InventoryDatabase {
         try read { db in
             var recorded: [String: RecordedTerraform] = [:]
             let rows = try Row.fetchCursor(db, sql: """
-                SELECT account_id, terraform_pid, terraform_started FROM jobs
+                SELECT account_id, terraform_pid, terraform_started, terraform_host, job_id, run_id FROM jobs
                 WHERE job_id IN (SELECT max(job_id) FROM jobs WHERE terraform_pid IS NOT NULL GROUP BY account_id)
                 """)
             let wanted = Set(accountIDs)
@@ -333,7 +348,9 @@ extension InventoryDatabase {
                 let accountID: String = row[0]
                 let started: Int64? = row[2]
                 if wanted.contains(accountID) {
-                    recorded[accountID] = RecordedTerraform(pid: row[1], startTime: started.map { UInt64(bitPattern: $0) })
+                    recorded[accountID] = RecordedTerraform(
+                        jobID: row[4], runID: row[5],
+                        process: ProcessIdentity(host: row[3], pid: row[1], startTime: started.map { UInt64(bitPattern: $0) }))
                 }
             }
             return recorded

@@ -49,9 +49,10 @@ extension InventoryDatabase {
     /// The run that is still open in the database, for telling the user who holds the lock.
     public func openRun() throws -> RunInProgress? {
         try read { db in
-            try Row.fetchOne(db, sql: "SELECT run_id, command, pid, started_at FROM runs WHERE finished_at IS NULL ORDER BY started_at DESC LIMIT 1")
-                .map { RunInProgress(runID: $0["run_id"], command: RunCommand(rawValue: $0["command"]) ?? .apply,
-                                     pid: $0["pid"], startedAt: $0["started_at"]) }
+            try Row.fetchOne(db, sql: """
+                SELECT run_id, command, pid, host, pid_started, started_at FROM runs
+                WHERE finished_at IS NULL ORDER BY started_at DESC LIMIT 1
+                """).map(RunInProgress.init(row:))
         }
     }
 }

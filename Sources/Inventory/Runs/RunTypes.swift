@@ -1,3 +1,6 @@
+import FleetformBasics
+import GRDB
+
 /// The commands that create runs.
 public enum RunCommand: String, Sendable, Codable, CaseIterable {
     case apply
@@ -122,11 +125,53 @@ public struct PlannedJob: Sendable, Equatable {
 public struct RunInProgress: Error, Sendable, Equatable, CustomStringConvertible {
     public var runID: String
     public var command: RunCommand
-    public var pid: Int32
+    public var owner: ProcessIdentity
     public var startedAt: String
 
+    public init(runID: String, command: RunCommand, owner: ProcessIdentity, startedAt: String) {
+        self.runID = runID
+        self.command = command
+        self.owner = owner
+        self.startedAt = startedAt
+    }
+
+    public var pid: Int32 { owner.pid }
+
     public var description: String {
-        "run \(runID) (\(command.rawValue), pid \(pid), started \(startedAt)) is still running; wait for it or stop it with Ctrl-C / kill -INT \(pid)"
+        if let host = owner.host, host != ProcessProbe.hostName {
+            return "run \(runID) (\(command.rawValue), started \(startedAt)) is held by fleetform pid \(owner.pid) on host \(host); a home must not be shared between machines: wait for it on \(host)"
+        }
+        return "run \(runID) (\(command.rawValue), pid \(owner.pid), started \(startedAt)) is still running; wait for it or stop it with Ctrl-C / kill -INT \(owner.pid)"
+    }
+
+    /// The fleetform that owns a `runs` row (`pid`, `host`, `pid_started`).
+    static func owner(of row: Row) -> ProcessIdentity {
+        let started: Int64? = row["pid_started"]
+        return ProcessIdentity(host: row["host"], pid: row["pid"], startTime: started.map { UInt64(bitPattern: $0) })
+    }
+
+    init(row: Row) throws {
+        let text: String = row["command"]
+        guard let command = RunCommand(rawValue: text) else {
+            throw InventoryRowError(table: "runs", key: row["run_id"], column: "command", value: text)
+        }
+        self.init(runID: row["run_id"], command: command, owner: Self.owner(of: row), startedAt: row["started_at"])
+    }
+}
+
+/// Who may be taken for the owner of a run that is still open in the database.
+public enum RunOwnership {
+    /// For a command that holds the run lock: every run of this machine is over (its
+    /// owner would hold the lock), a run of another machine cannot be judged from here.
+    public static func aliveForLockHolder(_ owner: ProcessIdentity) -> Bool {
+        if case .elsewhere = ProcessProbe.liveness(of: owner, trustPidAlone: true) { return true }
+        return false
+    }
+
+    /// For a reader, which must not take the lock: a run is over only when its owner
+    /// process is gone (or is another process with the same pid).
+    public static func aliveForReader(_ owner: ProcessIdentity) -> Bool {
+        ProcessProbe.liveness(of: owner, trustPidAlone: true) != .gone
     }
 }
 

@@ -1,3 +1,4 @@
+import FleetformBasics
 import Foundation
 import Subprocess
 import SystemPackage
@@ -170,43 +171,23 @@ public enum ProcessGroup {
         _ = Foundation.kill(-pid, SIGKILL)
     }
 
-    /// Whether a process with this pid exists (it may belong to another user).
+    /// Whether a process with this pid exists (it may belong to another user, or be a zombie).
     public static func isAlive(_ pid: Int32) -> Bool {
-        guard pid > 0 else { return false }
-        return Foundation.kill(pid, 0) == 0 || errno == EPERM
+        ProcessProbe.exists(pid)
     }
 
     /// When the process started, in clock ticks since boot (`/proc/<pid>/stat` field 22);
     /// with the pid it names one process for good. Nil where there is no /proc.
     public static func startTime(of pid: Int32) -> UInt64? {
-        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/stat") else { return nil }
-        let text = String(decoding: data, as: UTF8.self)
-        // The command name (field 2) may hold spaces; the fields after its ")" do not.
-        guard let close = text.lastIndex(of: ")") else { return nil }
-        let fields = text[text.index(after: close)...].split(separator: " ")
-        // fields[0] is field 3 (state), so field 22 is fields[19].
-        return fields.count > 19 ? UInt64(fields[19]) : nil
+        ProcessProbe.startTime(of: pid)
     }
 
-    /// Whether the terraform recorded as `pid`, started at `startTime`, still runs. With a
-    /// start time the check is exact; without one, a live process named terraform counts.
-    public static func isRunningTerraform(pid: Int32, startTime: UInt64?) -> Bool {
-        guard isAlive(pid) else { return false }
-        if let startTime, let current = Self.startTime(of: pid) { return current == startTime }
-        return isTerraform(pid)
-    }
-
-    /// Whether `pid` is alive and is a terraform, not an unrelated process that reused
-    /// the number. Where /proc does not exist, any live process counts.
-    public static func isTerraform(_ pid: Int32) -> Bool {
-        guard isAlive(pid) else { return false }
-        guard let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else {
-            return !FileManager.default.fileExists(atPath: "/proc/self")
-        }
-        let first = cmdline.split(separator: 0).first.map { String(decoding: $0, as: UTF8.self) } ?? ""
-        // A zombie has an empty command line: it is not running anything. `contains`, not
-        // `hasSuffix`: `--terraform /opt/terraform-1.11` is a terraform too.
-        return URL(fileURLWithPath: first).lastPathComponent.contains("terraform")
+    /// Whether the terraform recorded as `process` still runs on this machine: not gone,
+    /// not a zombie, and with the recorded start time. Where there is no /proc a pid
+    /// alone could be anyone's, so it never counts (the state lock still keeps two
+    /// terraform apart).
+    public static func liveness(of process: ProcessIdentity) -> ProcessLiveness {
+        ProcessProbe.liveness(of: process, trustPidAlone: false)
     }
 }
 

@@ -16,6 +16,12 @@ variable "region" {
   type = string
 }
 
+# Declared (and unused) like the real template's, so that preflight checks these accounts.
+variable "access_role_name" {
+  type    = string
+  default = ""
+}
+
 resource "terraform_data" "role" {
   input = "arn:aws:iam::${var.account_id}:role/${var.role_name}"
 
