@@ -28,6 +28,34 @@ public struct FleetformHome: Sendable, Equatable {
         }
     }
 
+    /// The kind of network file system the home is on, or nil for a local one.
+    ///
+    /// A home must not be shared between machines: the run lock (`flock`), the pids of
+    /// fleetform and terraform and SQLite's own locking are all per machine, and on NFS
+    /// or SMB the locks may silently not hold.
+    public func networkFileSystem() -> String? {
+        guard let mounts = try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8) else { return nil }
+        return Self.networkFileSystem(of: url.resolvingSymlinksInPath().path, mounts: mounts)
+    }
+
+    /// The type of the mount holding `path` (the longest mount point above it, from
+    /// `/proc/self/mounts`) when it is a network file system.
+    static func networkFileSystem(of path: String, mounts: String) -> String? {
+        var best: (point: String, type: String)?
+        for line in mounts.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            guard fields.count >= 3 else { continue }
+            // Spaces in mount points are written as \040.
+            let point = fields[1].replacingOccurrences(of: "\\040", with: " ")
+            let covers = point == "/" || path == point || path.hasPrefix(point + "/")
+            if covers, point.count >= (best?.point.count ?? -1) { best = (point, String(fields[2])) }
+        }
+        guard let type = best?.type else { return nil }
+        let network = ["nfs", "nfs4", "cifs", "smb3", "smbfs", "afs", "ceph", "9p", "lustre", "gfs2", "ocfs2",
+                       "glusterfs", "fuse.sshfs", "fuse.s3fs", "fuse.gcsfuse", "davfs", "fuse.rclone"]
+        return network.contains(type) ? type : nil
+    }
+
     /// Opens the inventory database, creating the home and the file on first use.
     public func openDatabase() throws -> InventoryDatabase {
         try create()

@@ -14,6 +14,8 @@ public enum TransientErrors {
         "status code: 500", "status code: 502", "status code: 503", "status code: 504",
         "statuscode: 500", "statuscode: 502", "statuscode: 503", "statuscode: 504",
         "error acquiring the state lock", "concurrentmodification",
+        // hashicorp/terraform#31964: another init was installing the same provider into the cache.
+        "it is still not detected in",
     ]
 
     /// Markers that make a failure permanent even if a transient marker also appears

@@ -125,3 +125,24 @@ import TestSupport
                             "000000000003": "user", "000000000004": "-"])
     }
 }
+
+@Suite struct FleetformHomeTests {
+    @Test func aHomeOnANetworkMountIsRecognised() {
+        let mounts = """
+            /dev/sda1 / ext4 rw,relatime 0 0
+            server:/export /mnt/shared nfs4 rw,vers=4.2 0 0
+            //nas/teams /mnt/shared/smb cifs rw 0 0
+            tmpfs /mnt/shared/tmp tmpfs rw 0 0
+            """
+        #expect(FleetformHome.networkFileSystem(of: "/mnt/shared/ops/.fleetform", mounts: mounts) == "nfs4")
+        #expect(FleetformHome.networkFileSystem(of: "/mnt/shared/smb/x", mounts: mounts) == "cifs")
+        #expect(FleetformHome.networkFileSystem(of: "/mnt/shared/tmp/x", mounts: mounts) == nil)
+        #expect(FleetformHome.networkFileSystem(of: "/mnt/sharedX/x", mounts: mounts) == nil)
+        #expect(FleetformHome.networkFileSystem(of: "/home/me/.fleetform", mounts: mounts) == nil)
+    }
+
+    @Test func aLocalHomeIsNotANetworkOne() throws {
+        let home = try TemporaryDirectory()
+        #expect(FleetformHome(url: home.url).networkFileSystem() == nil)
+    }
+}

@@ -91,4 +91,39 @@ import Testing
         #expect(everything.disabled == 2)
         #expect(try db.allAccounts().count == 3)
     }
+
+    /// A user's `enabled: false` survives discovery, which may only disable (or re-enable
+    /// what it disabled itself); `inventory list` says why each account is disabled.
+    @Test func discoveryNeverEnablesAnAccountTheUserDisabled() throws {
+        let db = try InventoryDatabase.inMemory()
+        _ = try db.importAccounts([
+            AccountSpec(accountID: "000000000001", name: "paused", region: "eu-west-1", enabled: false),
+            AccountSpec(accountID: "000000000002", name: "live", region: "eu-west-1"),
+        ], source: .file, origin: "f", prune: false)
+        let defaults = DiscoveryDefaults(region: "us-east-1", managementAccountID: "000000000009")
+        func discover(_ states: [String: String], prune: [String]? = nil) throws {
+            _ = try db.importDiscoveredAccounts(states.map { id, state in
+                DiscoveredAccount(accountID: id, name: "n\(id.suffix(1))", email: nil, ouPath: "Root",
+                                  state: state, enabled: state == "ACTIVE" && id != "000000000009")
+            }, defaults: defaults, origin: "o", pruneUnder: prune)
+        }
+        func reasons() throws -> [String: String] {
+            var result: [String: String] = [:]
+            for account in try db.allAccounts() {
+                result[account.accountID] = account.enabled ? "enabled" : account.disabledReason?.rawValue ?? "?"
+            }
+            return result
+        }
+        try discover(["000000000001": "ACTIVE", "000000000002": "SUSPENDED", "000000000009": "ACTIVE"])
+        #expect(try reasons() == ["000000000001": "user", "000000000002": "suspended", "000000000009": "management"])
+        // Reactivated: discovery lifts its own reason, never the user's.
+        try discover(["000000000001": "ACTIVE", "000000000002": "ACTIVE", "000000000009": "ACTIVE"])
+        #expect(try reasons() == ["000000000001": "user", "000000000002": "enabled", "000000000009": "management"])
+        try discover(["000000000001": "ACTIVE"], prune: ["Root"])
+        #expect(try reasons() == ["000000000001": "user", "000000000002": "removed", "000000000009": "management"])
+        // Only the user lifts the user's reason, with the file.
+        _ = try db.importAccounts([AccountSpec(accountID: "000000000001", name: "n1", region: "eu-west-1")],
+                                  source: .file, origin: "f", prune: false)
+        #expect(try reasons()["000000000001"] == "enabled")
+    }
 }

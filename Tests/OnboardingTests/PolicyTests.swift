@@ -44,6 +44,7 @@ import Testing
         ("InvalidClientTokenId: The security token included in the request is invalid", false),
         ("Invalid value for variable", false),
         ("AccessDenied (Service: STS, Status Code: 403) … throttling", false),
+        ("Failed to install provider: Error while installing hashicorp/aws v5.100.0: after installing registry.terraform.io/hashicorp/aws it is still not detected in /h/plugin-cache; this is a bug in Terraform", true),
     ])
     func classifiesTransientErrors(message: String, transient: Bool) {
         var report = TerraformReport()

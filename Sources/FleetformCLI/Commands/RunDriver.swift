@@ -30,6 +30,11 @@ struct RunDriver {
             throw CommandFailure(exitCode: ExitStatus.failure, "\(busy)")
         }
         try reportRecoveredRuns(database)
+        if let kind = home.networkFileSystem() {
+            StandardStreams.writeError([
+                "fleetform: warning: the home \(home.url.path) is on a network file system (\(kind)); a home must not be shared between machines, and its locks may not hold there",
+            ])
+        }
 
         let jobs: [PlannedJob]
         do {
