@@ -107,6 +107,16 @@ import TestSupport
         #expect(retryRun.succeeded == 2, "\(retryRun)")
         #expect(retryRun.failed == 0, "\(retryRun)")
         #expect(retryRun.finishedAt != nil)
+        // The first init of the run installs the provider alone; the other gets its lock
+        // file first and so only links from the cache (hashicorp/terraform#31964: without
+        // a lock file every init installs into the shared cache again, all at once).
+        let retryLogs = try denied.map { account in
+            try String(contentsOf: URL(fileURLWithPath: home).appendingPathComponent("logs/\(retryRun.runId)/\(account).log"),
+                       encoding: .utf8)
+        }
+        #expect(retryLogs.filter { $0.contains("Installing hashicorp/aws") }.count == 1, "\(retryLogs)")
+        #expect(retryLogs.filter { $0.contains("Using hashicorp/aws v5.100.0 from the shared cache directory") }.count == 1,
+                "\(retryLogs)")
 
         status = try Self.status(try fleetform("status", "--json"))
         #expect(status.summary == ["succeeded": 3], "\(diagnostics(retry))")
