@@ -160,6 +160,37 @@ import TestSupport
         #expect(try statusJSON().allSatisfy { $0["status"] as? String == "succeeded" })
     }
 
+    /// `logs ACCOUNT` after a job that ran no terraform shows why, then the latest
+    /// terraform log; it used to say only "no log" and exit 1.
+    @Test func logsExplainAJobThatRanNoTerraform() throws {
+        #expect(try fleetform(["inventory", "import", inventoryFile]).exitCode == 0)
+        let first = try fleetform(["apply", "--template", template, "--skip-preflight", "--account", ids[0]])
+        #expect(first.exitCode == 0, "\(first.stderr)")
+        // Up to date: the re-run skips it; logs shows that, then the earlier log.
+        #expect(try fleetform(["apply", "--template", template, "--skip-preflight", "--account", ids[0]]).exitCode == 0)
+        let skipped = try fleetform(["logs", ids[0]])
+        #expect(skipped.exitCode == 0, "\(skipped.stderr)")
+        #expect(skipped.stdout.contains("skipped this account (up to date); terraform did not run"))
+        #expect(skipped.stdout.contains("# fleetform: the latest terraform log is of run "))
+        #expect(skipped.stdout.contains("terraform apply -auto-approve"))
+
+        // A job that failed before terraform (its workspace holds an errored.tfstate).
+        let workspace = fleetHome.appendingPathComponent("workspaces/\(ids[1])")
+        try FileManager.default.createDirectory(at: workspace, withIntermediateDirectories: true)
+        try Data("{}".utf8).write(to: workspace.appendingPathComponent("errored.tfstate"))
+        #expect(try fleetform(["apply", "--template", template, "--skip-preflight", "--account", ids[1]]).exitCode == 1)
+        let failed = try fleetform(["logs", ids[1]])
+        #expect(failed.exitCode == 0, "\(failed.stderr)")
+        #expect(failed.stdout.contains("failed before terraform ran: cannot render the workspace"), "\(failed.stdout)")
+        #expect(failed.stdout.contains("no job of this account has run terraform yet"))
+        // --run keeps its meaning: exactly that run's job.
+        let runs = try JSONSerialization.jsonObject(with: Data(try fleetform(["runs", "--json"]).stdout.utf8)) as? [String: Any]
+        let latestRun = try #require(((runs?["runs"] as? [[String: Any]])?.first)?["run_id"] as? String)
+        let inRun = try fleetform(["logs", ids[1], "--run", latestRun])
+        #expect(inRun.exitCode == 1)
+        #expect(inRun.stderr.contains("no log (the job failed without running terraform"))
+    }
+
     private func zombieChildren(of parent: Int32) -> [Int32] {
         let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.compactMap { Int32($0) } ?? []
         return pids.filter { pid in

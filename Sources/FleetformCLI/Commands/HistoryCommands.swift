@@ -9,7 +9,7 @@ import Terraform
 struct LogsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "logs",
-        abstract: "Print the full terraform log of an account's latest job (or of its job in one run)."
+        abstract: "Print the latest terraform log of an account (or of its job in one run), after the error of a later job that ran no terraform."
     )
 
     @Argument(help: ArgumentHelp("The account.", valueName: "account-id")) var accountID: String
@@ -24,15 +24,16 @@ struct LogsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let database = try global.openDatabase()
-        guard let job = try database.latestJob(accountID: accountID, runID: run) else {
-            let scope = run.map { " in run \($0)" } ?? ""
-            throw CommandFailure(exitCode: ExitStatus.failure, "account \(accountID) has no job\(scope)")
+        let log: AccountLog
+        do {
+            log = try AccountLog.find(accountID: accountID, runID: run, database: database)
+        } catch let failure as AccountLog.Failure {
+            throw CommandFailure(exitCode: ExitStatus.failure, "\(failure)")
         }
-        guard let path = job.logPath, let data = FileManager.default.contents(atPath: path) else {
-            throw CommandFailure(exitCode: ExitStatus.failure,
-                                 "account \(accountID), run \(job.runID): no log (the job \(job.status.rawValue) without running terraform\(job.skipReason.map { ": \($0)" } ?? ""))")
+        if !log.notes.isEmpty { StandardStreams.write(log.notes.joined(separator: "\n") + "\n") }
+        if let path = log.logPath, let data = FileManager.default.contents(atPath: path) {
+            StandardStreams.write(String(decoding: data, as: UTF8.self))
         }
-        StandardStreams.write(String(decoding: data, as: UTF8.self))
     }
 }
 

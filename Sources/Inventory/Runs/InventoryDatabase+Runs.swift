@@ -444,3 +444,14 @@ extension JobRecord: FetchableRecord {
         finishedAt = row["finished_at"]
     }
 }
+
+extension InventoryDatabase {
+    /// An account's jobs that started terraform (they have a log path), newest first.
+    public func jobsWithLogs(accountID: String) throws -> [JobRecord] {
+        try read { db in
+            try JobRecord.fetchAll(db, sql: """
+                SELECT * FROM jobs WHERE account_id = ? AND log_path IS NOT NULL ORDER BY job_id DESC
+                """, arguments: [accountID])
+        }
+    }
+}
