@@ -191,6 +191,22 @@ import TestSupport
         #expect(inRun.stderr.contains("no log (the job failed without running terraform"))
     }
 
+    /// A name that a spreadsheet would run as a formula reaches CSV output neutralised.
+    @Test func csvCellsCannotCarryFormulas() throws {
+        let file = try home.write("formula.json", #"""
+            {"management_account_id": "123456789012", "defaults": {"region": "us-east-1"},
+             "accounts": [{"id": "300000000009", "name": "=HYPERLINK(\"http://x\",\"y\")", "ou_path": "Root/Svc"}]}
+            """#)
+        #expect(try fleetform(["inventory", "import", file]).exitCode == 0)
+        #expect(try fleetform(["apply", "--template", template, "--skip-preflight"]).exitCode == 0)
+        let neutralised = #""'=HYPERLINK(""http://x"",""y"")""#
+        let status = try fleetform(["status", "--csv"])
+        #expect(status.stdout.contains("300000000009,\(neutralised),Root/Svc,"), "\(status.stdout)")
+        let export = try fleetform(["export", "--format", "csv"])
+        #expect(export.stdout.contains("300000000009,\(neutralised),Root/Svc,"), "\(export.stdout)")
+        #expect(!export.stdout.contains(",=HYPERLINK"))
+    }
+
     private func zombieChildren(of parent: Int32) -> [Int32] {
         let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.compactMap { Int32($0) } ?? []
         return pids.filter { pid in

@@ -80,3 +80,13 @@ import Testing
         #expect(TextTable.fit("abc", width: 5, keep: .end) == "abc")
     }
 }
+
+@Suite struct CSVWriterTests {
+    @Test(arguments: [
+        ("=1+2", "'=1+2"), ("+1", "'+1"), ("-1", "'-1"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"),
+        ("\rx", "\"'\rx\""), ("plain", "plain"), ("a,b", "\"a,b\""), ("", ""), ("say \"hi\"", "\"say \"\"hi\"\"\""),
+    ])
+    func neutralisesFormulasAndQuotes(value: String, expected: String) {
+        #expect(CSVWriter.field(value) == expected)
+    }
+}

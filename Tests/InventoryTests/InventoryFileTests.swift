@@ -60,7 +60,12 @@ import TestSupport
         // Names
         (#"{"id": "000000000001"}"#, "accounts[0].name: missing; give the account's name"),
         (#"{"id": "000000000001", "name": ""}"#, "accounts[0].name: must not be empty"),
-        (#"{"id": "000000000001", "name": "a\u0007b"}"#, #"accounts[0].name: must not contain control characters, got "a\u0007b""#),
+        (#"{"id": "000000000001", "name": "a\u0007b"}"#, #"accounts[0].name: contains the control character U+0007"#),
+        // Bidirectional overrides reorder what a terminal shows; refused wherever they appear.
+        (#"{"id": "000000000001", "name": "prod\u202Edorp"}"#, #"accounts[0].name: contains the control character U+202E"#),
+        (#"{"id": "000000000001", "name": "n", "ou_path": "Root/\u2066Prod"}"#, #"accounts[0].ou_path: contains the control character U+2066"#),
+        (#"{"id": "000000000001", "name": "n", "tags": {"team": "pay\u200Fments"}}"#, #"accounts[0].tags.team: contains the control character U+200F"#),
+        (#"{"id": "000000000001", "name": "n", "email": "a\u0085@example.com"}"#, #"accounts[0].email: contains the control character U+0085"#),
         (#"{"id": "000000000001", "name": "café"}"#, #"accounts[0].name: must be printable ASCII characters, got "café""#),
         (#"{"id": "000000000001", "name": "\#(String(repeating: "n", count: 51))"}"#, "accounts[0].name: must be at most 50 characters, got 51"),
         (#"{"id": "000000000001", "name": 7}"#, "accounts[0].name: expected a string, got a number"),

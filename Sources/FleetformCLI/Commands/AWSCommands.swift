@@ -1,5 +1,6 @@
 import AWSClient
 import ArgumentParser
+import FleetformBasics
 import Foundation
 import Inventory
 import Onboarding
@@ -132,7 +133,7 @@ struct ExportCommand: AsyncParsableCommand {
                                                        selection: selection, database: database))
         switch format {
         case .json: StandardStreams.write(FleetExport.json(records))
-        case .csv: StandardStreams.write(([FleetExport.csvHeader] + FleetExport.csvRows(records)).map(CSV.line).joined())
+        case .csv: StandardStreams.write(([FleetExport.csvHeader] + FleetExport.csvRows(records)).map(CSVWriter.line).joined())
         case .akeyless: StandardStreams.write(FleetExport.akeylessScript(records, version: FleetformVersion.current))
         }
     }
@@ -183,7 +184,7 @@ struct PreflightCommand: AsyncParsableCommand {
         let elapsed = clock.now - started
         for account in accounts {
             if let reason = failures[account.accountID] {
-                StandardStreams.write("failed  \(account.accountID)  \(account.name)  \(reason)\n")
+                StandardStreams.write("failed  \(account.accountID)  \(UnsafeText.escaped(account.name))  \(UnsafeText.escaped(reason))\n")
             }
         }
         let seconds = String(format: "%.2f", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)

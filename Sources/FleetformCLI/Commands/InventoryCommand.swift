@@ -1,4 +1,5 @@
 import ArgumentParser
+import FleetformBasics
 import Foundation
 import Inventory
 
@@ -37,9 +38,10 @@ struct InventoryImportCommand: AsyncParsableCommand {
         do {
             inventoryFile = try InventoryFile.parse(bytes)
         } catch {
-            var lines = error.problemLines.map { "\(file): \($0)" }
+            let shownFile = UnsafeText.escaped(file)
+            var lines = error.problemLines.map { "\(shownFile): \($0)" }
             if lines.count > 1 {
-                lines.append("\(file): \(lines.count) problems; nothing was imported")
+                lines.append("\(shownFile): \(lines.count) problems; nothing was imported")
             }
             throw CommandFailure(exitCode: ExitStatus.invalidData, lines: lines)
         }

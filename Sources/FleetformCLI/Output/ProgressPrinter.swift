@@ -1,3 +1,4 @@
+import FleetformBasics
 import Foundation
 import Inventory
 import Onboarding
@@ -97,13 +98,13 @@ final class ProgressPrinter: Sendable {
     /// One finished account, for logs and pipes.
     static func line(for job: JobSummary) -> String {
         let status = job.status.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)
-        var line = "\(status) \(job.accountID)  \(job.accountName)"
+        var line = "\(status) \(job.accountID)  \(UnsafeText.escaped(job.accountName))"
         if let changes = job.changes, job.operation == .plan {
             line += "  +\(changes.add) ~\(changes.change) -\(changes.remove)"
         } else if let arn = job.roleARN {
             line += "  \(arn)"
         }
-        if let error = job.error { line += "  \(error)" }
+        if let error = job.error { line += "  \(UnsafeText.escaped(error))" }
         if let reason = job.skipReason { line += "  (\(reason))" }
         return line
     }
@@ -183,9 +184,9 @@ enum RunSummaryText {
             let noun = problems.count == 1 ? "account" : "accounts"
             out += "\n" + terminal.paint("\(problems.count) \(noun) did not finish:", .red) + "\n"
             for job in problems {
-                let head = "\(job.accountID)  \(job.accountName)  \(job.status.rawValue): "
+                let head = "\(job.accountID)  \(UnsafeText.escaped(job.accountName))  \(job.status.rawValue): "
                 let room = max(terminal.width - head.count, 20)
-                out += head + TextTable.fit(job.error ?? "no error message", width: room, keep: .start) + "\n"
+                out += head + TextTable.fit(UnsafeText.escaped(job.error ?? "no error message"), width: room, keep: .start) + "\n"
                 if let log = job.logPath, FileManager.default.fileExists(atPath: log) {
                     out += "    log: \(log)\n"
                 }

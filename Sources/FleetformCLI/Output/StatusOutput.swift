@@ -123,26 +123,14 @@ enum StatusCSV {
     ]
 
     static func render(_ statuses: [AccountStatus]) -> String {
-        var out = CSV.line(header)
+        var out = CSVWriter.line(header)
         for status in statuses {
-            out += CSV.line([
+            out += CSVWriter.line([
                 status.accountID, status.name, status.ouPath, status.region, status.status.rawValue,
                 status.roleARN ?? "", status.policyARN ?? "", status.instanceProfileARN ?? "", status.lastRunID ?? "",
                 String(status.attempts), status.error ?? "", status.updatedAt,
             ])
         }
         return out
-    }
-}
-
-/// RFC 4180 fields: quoted only when they hold a comma, quote or line break.
-enum CSV {
-    static func line(_ fields: [String]) -> String {
-        fields.map(field).joined(separator: ",") + "\r\n"
-    }
-
-    static func field(_ value: String) -> String {
-        guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
-        return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }

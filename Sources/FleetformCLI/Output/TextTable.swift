@@ -1,3 +1,5 @@
+import FleetformBasics
+
 /// A plain-text table fitted to a width: flexible columns give up characters (the widest
 /// first) until the table fits, and cut cells show an ellipsis where text is missing.
 struct TextTable {
@@ -29,8 +31,12 @@ struct TextTable {
         self.columns = columns
     }
 
+    /// Adds a row. Cells are escaped (`UnsafeText`): names, OU paths and errors come from
+    /// inventory files, Organizations and terraform, and a database written before import
+    /// checked for control characters may still hold some; in a table they would move the
+    /// cursor or reorder the columns a reader sees.
     mutating func append(_ cells: [String], colors: [ANSIColor?]? = nil, keeps: [KeptEnd?]? = nil) {
-        rows.append(cells)
+        rows.append(cells.map(UnsafeText.escaped))
         self.colors.append(colors ?? Array(repeating: nil, count: cells.count))
         self.keeps.append(keeps ?? Array(repeating: nil, count: cells.count))
     }

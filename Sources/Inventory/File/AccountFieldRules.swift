@@ -1,3 +1,5 @@
+import FleetformBasics
+
 /// The rules every account field must follow, as pure functions that return what is
 /// wrong (a sentence fragment for the user) or `nil`.
 ///
@@ -9,6 +11,15 @@ public enum AccountFieldRules {
         let utf8 = id.utf8
         if utf8.count == 12, utf8.allSatisfy(isDigit) { return nil }
         return "must be exactly 12 digits, got \(quoted(id))"
+    }
+
+    /// Checked before every other rule of every string field: a control or bidirectional
+    /// character (see `UnsafeText`) is named by its code point, because the field's
+    /// other rules would only say it is not allowed, and printing it would hide it.
+    public static func unsafeTextProblem(_ text: String) -> String? {
+        guard let scalar = UnsafeText.firstUnsafeScalar(in: text) else { return nil }
+        let hex = String(scalar.value, radix: 16, uppercase: true)
+        return "contains the control character U+\(String(repeating: "0", count: max(0, 4 - hex.count)) + hex)"
     }
 
     /// 1–50 printable ASCII characters, the limit AWS puts on account names.
@@ -134,7 +145,7 @@ public enum AccountFieldRules {
             case "\n": shown += "\\n"
             case "\t": shown += "\\t"
             default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
+                if UnsafeText.isUnsafe(scalar) {
                     shown += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
                         + String(scalar.value, radix: 16)
                 } else {

@@ -159,7 +159,7 @@ struct InventoryFileValidator {
     private mutating func accountID(_ value: JSONValue, at path: @autoclosure () -> String) -> String? {
         switch value {
         case .string(let id):
-            if let problem = AccountFieldRules.accountIDProblem(id) {
+            if let problem = AccountFieldRules.unsafeTextProblem(id) ?? AccountFieldRules.accountIDProblem(id) {
                 report(path(), problem)
                 return nil
             }
@@ -186,7 +186,7 @@ struct InventoryFileValidator {
         case nil, .null?:
             return nil
         case .string(let text)?:
-            if let problem = rule(text) {
+            if let problem = AccountFieldRules.unsafeTextProblem(text) ?? rule(text) {
                 report(path(), problem)
                 return nil
             }
@@ -204,7 +204,7 @@ struct InventoryFileValidator {
         }
         var tags: [String: String] = [:]
         for member in object.members {
-            if let problem = AccountFieldRules.tagKeyProblem(member.key) {
+            if let problem = AccountFieldRules.unsafeTextProblem(member.key) ?? AccountFieldRules.tagKeyProblem(member.key) {
                 report(path() + Self.keyPath(member.key), problem)
                 continue
             }
@@ -216,7 +216,7 @@ struct InventoryFileValidator {
                 report(path() + Self.keyPath(member.key), "tag values must be strings, got \(member.value.typeName)")
                 continue
             }
-            if let problem = AccountFieldRules.tagValueProblem(text) {
+            if let problem = AccountFieldRules.unsafeTextProblem(text) ?? AccountFieldRules.tagValueProblem(text) {
                 report(path() + Self.keyPath(member.key), problem)
                 continue
             }
@@ -251,8 +251,10 @@ struct InventoryFileValidator {
         return values
     }
 
+    /// Paths hold the file's own keys (an unknown key is reported by name): they are
+    /// escaped, so that a key cannot carry control characters onto the user's terminal.
     private mutating func report(_ path: String, _ message: String) {
-        problems.append(InventoryProblem(path: path, message: message))
+        problems.append(InventoryProblem(path: UnsafeText.escaped(path), message: message))
     }
 
     // MARK: Helpers

@@ -84,6 +84,9 @@ public struct TerraformTemplate: Sendable, Equatable {
         if let clash = rootFiles.first(where: { WorkspaceRenderer.generatedFileNames.contains($0.path) }) {
             throw .reservedFileName(name, clash.path)
         }
+        if let finding = try StateLocationCheck.firstFinding(in: files, template: name) {
+            throw .movesState(name, finding.file, block: finding.block, label: finding.label, location: finding.location)
+        }
     }
 
     /// Names of the root module's `variable` blocks, so the generated variables file
@@ -144,6 +147,10 @@ public enum TemplateError: Error, Sendable, Equatable, CustomStringConvertible {
     case noConfiguration(String)
     case missingRoleARNOutput(String)
     case reservedFileName(String, String)
+    /// A `backend` or `cloud` block: template, file, block, backend type, where.
+    case movesState(String, String, block: String, label: String?, location: String)
+    /// A `.tf.json` file that is not JSON: template, file, the parser's reason.
+    case invalidJSON(String, String, String)
     case cannotExport(String, String)
 
     public var description: String {
@@ -155,6 +162,10 @@ public enum TemplateError: Error, Sendable, Equatable, CustomStringConvertible {
             "template \(name): has no output \"role_arn\"; fleetform records each account's role ARN from it"
         case .reservedFileName(let name, let file):
             "template \(name): \(file) is a file name fleetform generates; rename it"
+        case .movesState(let name, let file, let block, let label, let location):
+            "template \(name): \(file) declares a \(block) block\(label.map { " (\"\($0)\")" } ?? "") at \(location); "
+                + "fleetform keeps each account's state itself, remove it"
+        case .invalidJSON(let name, let file, let reason): "template \(name): \(file) is not valid JSON: \(reason)"
         case .cannotExport(let path, let reason): "cannot write the template to \(path): \(reason)"
         }
     }
