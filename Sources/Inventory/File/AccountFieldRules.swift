@@ -1,3 +1,5 @@
+import FleetformBasics
+
 /// The rules every account field must follow, as pure functions that return what is
 /// wrong (a sentence fragment for the user) or `nil`.
 ///
@@ -54,15 +56,10 @@ public enum AccountFieldRules {
         return nil
     }
 
-    /// An AWS region name: `us-east-1`, `eu-central-2`, `us-gov-west-1`, `ap-southeast-3`.
+    /// An AWS region name: `us-east-1`, `eu-central-2`, `us-gov-west-1`, `cn-north-1`,
+    /// `us-iso-east-1`. The same rule as for `AWS_REGION` and profiles (`AWSRegionName`).
     public static func regionProblem(_ region: String) -> String? {
-        let parts = region.split(separator: "-", omittingEmptySubsequences: false)
-        let valid = (3...4).contains(parts.count)
-            && parts[0].utf8.count == 2 && parts[0].utf8.allSatisfy(isLowercaseLetter)
-            && parts.dropFirst().dropLast().allSatisfy { !$0.isEmpty && $0.utf8.allSatisfy(isLowercaseLetter) }
-            && (1...2).contains(parts[parts.count - 1].utf8.count)
-            && parts[parts.count - 1].utf8.allSatisfy(isDigit)
-        return valid ? nil : "must be an AWS region like us-east-1 or eu-central-2, got \(quoted(region))"
+        AWSRegionName.isValid(region) ? nil : "must be an AWS region like us-east-1 or eu-central-2, got \(quoted(region))"
     }
 
     /// IAM role names: 1–64 of letters, digits and `+=,.@_-`.
