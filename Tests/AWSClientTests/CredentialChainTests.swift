@@ -38,8 +38,9 @@ import TestSupport
         home = try TemporaryDirectory("fleetform-aws-home")
     }
 
-    func chain(_ environment: [String: String] = [:]) -> CredentialChain {
-        CredentialChain(environment: environment, homeDirectory: home.path, assumeRole: sts.assumer)
+    func chain(_ environment: [String: String] = [:], credentialProcessTimeout: Duration = .seconds(60)) -> CredentialChain {
+        CredentialChain(environment: environment, homeDirectory: home.path, credentialProcessTimeout: credentialProcessTimeout,
+                        assumeRole: sts.assumer)
     }
 
     func write(credentials: String = "", config: String = "") throws {
@@ -214,6 +215,79 @@ import TestSupport
         #expect(!message.contains("secret-in-output"))
     }
 
+    // MARK: credential_process deadlines
+
+    /// Whether `pid` is gone (or a zombie nobody has reaped yet).
+    private func isGone(_ pid: Int32) -> Bool {
+        guard kill(pid, 0) == 0 else { return true }
+        let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+        return stat.split(separator: ")").last?.trimmingCharacters(in: .whitespaces).hasPrefix("Z") ?? true
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func aCredentialProcessPastItsDeadlineIsKilledWithEverythingItStarted() async throws {
+        let pids = home.url.appendingPathComponent("pids")
+        // The shell waits for a grandchild that would run for five minutes.
+        try write(config: "[profile ci]\ncredential_process = sleep 300 & echo $$ $! > '\(pids.path)'; wait\n")
+        let clock = ContinuousClock()
+        let started = clock.now
+        await #expect(throws: AWSConfigurationError.credentialProcessTimedOut(profile: "ci", limit: .seconds(1))) {
+            try await chain(["AWS_PROFILE": "ci"], credentialProcessTimeout: .seconds(1)).resolve()
+        }
+        let elapsed = clock.now - started
+        #expect(elapsed < .seconds(3), "took \(elapsed)")
+        #expect(AWSConfigurationError.credentialProcessTimedOut(profile: "ci", limit: .seconds(60)).description
+            == "credential_process of profile ci did not finish within 60 s (its deadline); it and every process it started were killed")
+        let started2 = try String(contentsOf: pids, encoding: .utf8).split(separator: " ")
+            .compactMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        try #require(started2.count == 2)
+        var waited = 0
+        while !started2.allSatisfy(isGone), waited < 40 {
+            try await Task.sleep(for: .milliseconds(50))
+            waited += 1
+        }
+        #expect(isGone(started2[0]), "the shell \(started2[0]) survived")
+        #expect(isGone(started2[1]), "the grandchild sleep \(started2[1]) survived")
+    }
+
+    /// `sleep 300 & echo {...}`: the shell exits at once, a background process keeps
+    /// stdout open. The printed credentials are used without waiting for it.
+    @Test(.timeLimit(.minutes(1)))
+    func aBackgroundProcessHoldingStdoutDoesNotHoldTheCredentials() async throws {
+        let json = #"{"Version": 1, "AccessKeyId": "ASIABG", "SecretAccessKey": "bg-secret"}"#
+        let pidFile = home.url.appendingPathComponent("bg.pid")
+        try write(config: "[profile bg]\ncredential_process = sleep 300 & echo $! > '\(pidFile.path)'; printf '%s' '\(json)'\n")
+        let clock = ContinuousClock()
+        let started = clock.now
+        let credentials = try await chain(["AWS_PROFILE": "bg"]).resolve()
+        let elapsed = clock.now - started
+        #expect(credentials.accessKeyID == "ASIABG")
+        #expect(elapsed < .seconds(5), "took \(elapsed)")
+        if let pid = Int32((try? String(contentsOf: pidFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") {
+            kill(pid, SIGKILL)
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func cancellingTheTaskKillsTheCredentialProcess() async throws {
+        let pidFile = home.url.appendingPathComponent("cancel.pid")
+        try write(config: "[profile slow]\ncredential_process = echo $$ > '\(pidFile.path)'; exec sleep 300\n")
+        let chain = self.chain(["AWS_PROFILE": "slow"])
+        let task = Task { try await chain.resolve() }
+        var pid: Int32?
+        for _ in 0..<100 where pid == nil {
+            try await Task.sleep(for: .milliseconds(20))
+            pid = Int32((try? String(contentsOf: pidFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "")
+        }
+        let running = try #require(pid)
+        let clock = ContinuousClock()
+        let cancelled = clock.now
+        task.cancel()
+        await #expect(throws: CancellationError.self) { try await task.value }
+        #expect(clock.now - cancelled < .seconds(2))
+        #expect(isGone(running))
+    }
+
     // MARK: Roles
 
     @Test func roleProfileAssumesWithTheSourceProfilesCredentials() async throws {
@@ -333,6 +407,37 @@ import TestSupport
         #expect(try chain(["AWS_PROFILE": "dev", "AWS_DEFAULT_REGION": "ap-northeast-1", "AWS_REGION": "ca-central-1"]).region()
             == "ca-central-1")
         #expect(try chain(["AWS_REGION": ""]).region() == "eu-west-1")
+    }
+
+    /// The region goes into host names: `evil.com#` would send the signed request there.
+    @Test func aRegionThatIsNotARegionNameIsRefusedNamingWhereItCameFrom() throws {
+        try write(config: "[default]\nregion = eu-west-1\n[profile ci]\nregion = evil.com#\n")
+        #expect(throws: AWSConfigurationError.invalidRegion(source: "AWS_REGION", value: "evil.com#")) {
+            try chain(["AWS_REGION": "evil.com#"]).region()
+        }
+        #expect(throws: AWSConfigurationError.invalidRegion(source: "AWS_DEFAULT_REGION", value: "us-east-1.evil.com")) {
+            try chain(["AWS_DEFAULT_REGION": "us-east-1.evil.com"]).region()
+        }
+        #expect(throws: AWSConfigurationError.invalidRegion(source: "region of AWS profile 'ci'", value: "evil.com#")) {
+            try chain(["AWS_PROFILE": "ci"]).region()
+        }
+        #expect(AWSConfigurationError.invalidRegion(source: "AWS_REGION", value: "evil.com#").description
+            == #"AWS_REGION "evil.com#": not an AWS region name"#)
+        #expect(AWSConfigurationError.invalidRegion(source: "AWS_REGION", value: "x\u{1B}[2J\"").description
+            == #"AWS_REGION "x\u{1B}[2J\"": not an AWS region name"#)
+        // The partitions' own forms are regions.
+        for region in ["us-gov-west-1", "cn-north-1", "us-iso-east-1", "eu-isoe-west-1"] {
+            #expect(try chain(["AWS_REGION": region]).region() == region)
+        }
+    }
+
+    /// A role profile calls STS in the configured region: a bad one stops before any call.
+    @Test func roleAssumptionRefusesABadRegionBeforeCallingSTS() async throws {
+        try write(credentials: Self.twoProfiles, config: "[profile admin]\nrole_arn = arn:aws:iam::1:role/R\nsource_profile = dev\nregion = a/b\n")
+        await #expect(throws: AWSConfigurationError.invalidRegion(source: "region of AWS profile 'admin'", value: "a/b")) {
+            try await chain(["AWS_PROFILE": "admin"]).resolve()
+        }
+        #expect(sts.recorded.isEmpty)
     }
 
     @Test func noRegionAnywhereIsNil() throws {

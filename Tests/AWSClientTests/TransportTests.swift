@@ -20,17 +20,45 @@ import Testing
         #expect(!error("SignatureDoesNotMatch", 403).isRetryable)
     }
 
-    @Test func errorsNameServiceOperationCodeAndAdvice() {
+    /// Causes first: a status table keeps about 40 characters, and those must say what went wrong.
+    @Test func errorsLeadWithTheCauseThenAdviceThenTheCall() {
         let wrongSecret = AWSError(service: "STS", operation: "GetCallerIdentity", code: "SignatureDoesNotMatch",
                                    message: "The request signature we calculated does not match", httpStatus: 403)
-        #expect(wrongSecret.description.hasPrefix("STS GetCallerIdentity: SignatureDoesNotMatch: The request signature"))
-        #expect(wrongSecret.description.contains("check AWS_SECRET_ACCESS_KEY"))
+        #expect(wrongSecret.description == "SignatureDoesNotMatch: The request signature we calculated does not match; "
+            + "the secret access key does not match the access key ID: check AWS_SECRET_ACCESS_KEY or the profile's "
+            + "aws_secret_access_key, and the system clock (STS GetCallerIdentity)")
         let expired = AWSError(service: "IAM", operation: "GetRole", code: "ExpiredToken", message: "expired")
-        #expect(expired.description.contains("session credentials have expired"))
+        #expect(expired.description.hasPrefix("ExpiredToken: expired; the session credentials have expired"))
         let unknownKey = AWSError(service: "STS", operation: "AssumeRole", code: "InvalidClientTokenId", message: "")
-        #expect(unknownKey.description.contains("check AWS_ACCESS_KEY_ID"))
+        #expect(unknownKey.description.hasPrefix("InvalidClientTokenId; the access key ID is not known to AWS: check AWS_ACCESS_KEY_ID"))
         let denied = AWSError(service: "STS", operation: "AssumeRole", code: "AccessDenied", message: "no")
-        #expect(denied.description == "STS AssumeRole: AccessDenied: no")
+        #expect(denied.description == "AccessDenied: no (STS AssumeRole)")
+        let listing = AWSError(service: "Organizations", operation: "ListAccountsForParent", code: "AccessDeniedException",
+                               message: "denied", resource: "ou-ab12-cd34ef56")
+        #expect(listing.description == "AccessDeniedException: denied (Organizations ListAccountsForParent ou-ab12-cd34ef56)")
+        // Failures on this side are their own message, without a code in front.
+        let refused = AWSError(service: "STS", operation: "AssumeRole", code: AWSError.connectionRefused,
+                               message: "cannot connect to http://127.0.0.1:9 (connection refused)")
+        #expect(refused.description == "cannot connect to http://127.0.0.1:9 (connection refused) (STS AssumeRole)")
+    }
+
+    /// One formatter for every recorded AWS failure: cause, then what was being done.
+    @Test func failureLinesLeadWithTheCause() {
+        let role = "arn:aws:iam::123456789012:role/OrganizationAccountAccessRole"
+        let denied = AWSError(service: "STS", operation: "AssumeRole", code: "AccessDenied",
+                              message: "User: arn:aws:iam::111111111111:user/ci is not authorized to perform: sts:AssumeRole", httpStatus: 403)
+        #expect(FailureLine.text(denied, context: "assuming \(role)")
+            == "AccessDenied: User: arn:aws:iam::111111111111:user/ci is not authorized to perform: sts:AssumeRole (assuming \(role))")
+        #expect(FailureLine.text(denied) == "\(denied)")
+        #expect(FailureLine.text(AWSConfigurationError.noRegion, context: "preflight").hasPrefix("No AWS region is configured"))
+        #expect(FailureLine.text(AWSConfigurationError.noRegion, context: "preflight").hasSuffix(" (preflight)"))
+    }
+
+    /// An answer can carry terminal escapes or bidi overrides; errors show them as text.
+    @Test func serverTextInErrorsIsEscaped() {
+        let hostile = AWSError(service: "STS", operation: "AssumeRole", code: "Access\u{1B}[2J", message: "ok\u{202E}txt",
+                               resource: "ou-\u{7}")
+        #expect(hostile.description == #"Access\u{1B}[2J: ok\u{202E}txt (STS AssumeRole ou-\u{7})"#)
     }
 
     @Test func backoffHasFullJitterUnderACap() {

@@ -1,3 +1,4 @@
+import FleetformBasics
 import Foundation
 
 /// Why AWS credentials or settings could not be worked out from the environment and the
@@ -25,6 +26,11 @@ public enum AWSConfigurationError: Error, Sendable, Equatable {
     case invalidEndpointURL(variable: String, value: String)
     /// No region is set anywhere.
     case noRegion
+    /// A region from `source` (`AWS_REGION`, `AWS_DEFAULT_REGION`, or a profile's
+    /// `region`) is not a region name; it would become part of a host name.
+    case invalidRegion(source: String, value: String)
+    /// The profile's `credential_process` ran past its deadline; its process group was killed.
+    case credentialProcessTimedOut(profile: String, limit: Duration)
 }
 
 extension AWSConfigurationError: CustomStringConvertible, LocalizedError {
@@ -52,6 +58,11 @@ extension AWSConfigurationError: CustomStringConvertible, LocalizedError {
             "Cannot read the AWS config file \(path): \(reason)"
         case .invalidEndpointURL(let variable, let value):
             "\(variable) is '\(value)', which is not an absolute http:// or https:// URL."
+        case .invalidRegion(let source, let value):
+            "\(source) \(Self.quoted(value)): not an AWS region name"
+        case .credentialProcessTimedOut(let profile, let limit):
+            "credential_process of profile \(profile) did not finish within \(limit.secondsText) (its deadline); "
+                + "it and every process it started were killed"
         case .noRegion:
             "No AWS region is configured: set AWS_REGION (or AWS_DEFAULT_REGION), or add region = ... "
                 + "to the profile in ~/.aws/config."
@@ -59,6 +70,14 @@ extension AWSConfigurationError: CustomStringConvertible, LocalizedError {
     }
 
     public var errorDescription: String? { description }
+
+    /// A value from the environment or a file, quoted for a message: escaped, and
+    /// shortened so that a long value cannot flood the terminal.
+    static func quoted(_ value: String) -> String {
+        let shown = value.count > 60 ? String(value.prefix(60)) + "…" : value
+        return "\"" + UnsafeText.escaped(shown.replacingOccurrences(of: "\\", with: "\\\\")
+            .replacingOccurrences(of: "\"", with: "\\\"")) + "\""
+    }
 
     private static func list(_ files: [String]) -> String {
         switch files.count {

@@ -1,3 +1,4 @@
+import FleetformBasics
 import Foundation
 
 /// Finds the caller's AWS credentials and region the way the AWS CLI and SDKs do, so a
@@ -23,13 +24,22 @@ public struct CredentialChain: Sendable {
     /// commercial-partition account.
     public static let defaultSTSRegion = "us-east-1"
 
+    /// How long a `credential_process` may run before it is killed: the AWS SDKs' default.
+    public static let defaultCredentialProcessTimeout: Duration = .seconds(60)
+
     public let environment: [String: String]
     public let homeDirectory: String
+    /// How long a profile's `credential_process` may run (60 s, as in the AWS SDKs).
+    public let credentialProcessTimeout: Duration
     private let assumeRole: RoleAssumer
 
-    public init(environment: [String: String], homeDirectory: String, assumeRole: @escaping RoleAssumer) {
+    public init(
+        environment: [String: String], homeDirectory: String,
+        credentialProcessTimeout: Duration = defaultCredentialProcessTimeout, assumeRole: @escaping RoleAssumer
+    ) {
         self.environment = environment
         self.homeDirectory = homeDirectory
+        self.credentialProcessTimeout = credentialProcessTimeout
         self.assumeRole = assumeRole
     }
 
@@ -51,24 +61,44 @@ public struct CredentialChain: Sendable {
         }
         let resolver = ProfileCredentialResolver(
             store: store, environment: environment,
-            stsRegion: region(store: store) ?? Self.defaultSTSRegion,
+            stsRegion: try region(store: store) ?? Self.defaultSTSRegion,
+            credentialProcessTimeout: credentialProcessTimeout,
             assumeRole: assumeRole)
         return try await resolver.credentials(for: profileName)
     }
 
     /// `AWS_REGION`, then `AWS_DEFAULT_REGION`, then the profile's `region`; nil when none
     /// is set. The files are read only when neither variable is set.
-    public func region() throws -> String? {
-        if let region = variable("AWS_REGION") ?? variable("AWS_DEFAULT_REGION") { return region }
+    ///
+    /// The region in use must be a region name (`AWSRegionName`): it goes into host names,
+    /// and `AWS_REGION='evil.com#'` would otherwise send signed requests and the session
+    /// token to that host. The error names the variable or the profile.
+    public func region() throws(AWSConfigurationError) -> String? {
+        if let region = try variableRegion() { return region }
         let store = try ProfileStore.load(environment: environment, homeDirectory: homeDirectory)
         if store.profile(profileName) == nil, variable("AWS_PROFILE") != nil {
-            throw AWSConfigurationError.profileNotFound(name: profileName, files: store.files)
+            throw .profileNotFound(name: profileName, files: store.files)
         }
-        return region(store: store)
+        return try region(store: store)
     }
 
-    private func region(store: ProfileStore) -> String? {
-        variable("AWS_REGION") ?? variable("AWS_DEFAULT_REGION") ?? store.profile(profileName)?["region"]
+    private func region(store: ProfileStore) throws(AWSConfigurationError) -> String? {
+        if let region = try variableRegion() { return region }
+        guard let region = store.profile(profileName)?["region"] else { return nil }
+        guard AWSRegionName.isValid(region) else {
+            throw .invalidRegion(source: "region of AWS profile '\(profileName)'", value: region)
+        }
+        return region
+    }
+
+    /// The first of `AWS_REGION` and `AWS_DEFAULT_REGION` that is set, checked.
+    private func variableRegion() throws(AWSConfigurationError) -> String? {
+        for name in ["AWS_REGION", "AWS_DEFAULT_REGION"] {
+            guard let value = variable(name) else { continue }
+            guard AWSRegionName.isValid(value) else { throw .invalidRegion(source: name, value: value) }
+            return value
+        }
+        return nil
     }
 
     /// Keys from the environment, or nil when neither key variable is set. Only one of the

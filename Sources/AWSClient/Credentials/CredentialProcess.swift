@@ -1,5 +1,11 @@
 import FleetformBasics
 import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Runs a profile's `credential_process` command and reads the credentials it prints.
 ///
@@ -8,24 +14,44 @@ import Foundation
 /// `{"Version": 1, "AccessKeyId", "SecretAccessKey", "SessionToken"?, "Expiration"?}`.
 /// Errors name the profile and quote only the command's stderr, never its stdout, which
 /// is where the secrets are.
+///
+/// Two limits keep a command from hanging fleetform:
+/// - a deadline (`timeout`, 60 s by default as in the AWS SDKs) for the whole run; when
+///   it passes, the command's process group (the shell and everything it started) is
+///   killed and the error says which deadline ran out;
+/// - once the command itself has exited, its stdout gets `outputGrace` to reach its end.
+///   A background process it left (`sleep 300 & echo {...}`) can hold stdout open for
+///   ever; like Go's `exec.Cmd.WaitDelay`, fleetform then takes what was printed rather
+///   than waiting for that process. It is left alone: it may be a browser opened for a
+///   sign-in.
 struct CredentialProcess: Sendable {
     /// The most stdout or stderr kept; a credential document is well under 4 KB.
     static let outputLimit = 1 << 20
     /// How much of stderr an error message quotes.
     static let stderrQuoteLimit = 600
+    /// How long stdout may stay open after the command has exited.
+    static let outputGrace: Duration = .seconds(1)
 
     var profile: String
     var command: String
     var environment: [String: String]
+    var timeout: Duration = CredentialChain.defaultCredentialProcessTimeout
 
     /// Runs the command on a thread of its own (it may take seconds, e.g. to refresh a
-    /// token, and blocking reads do not belong on the Swift concurrency pool).
-    func run(now: Date = Date()) async throws(AWSConfigurationError) -> AWSCredentials {
-        let outcome: Result<Output, AWSConfigurationError> = await withCheckedContinuation { continuation in
-            let thread = Thread { continuation.resume(returning: self.runBlocking()) }
-            thread.name = "credential_process"
-            thread.start()
+    /// token, and blocking reads do not belong on the Swift concurrency pool). Cancelling
+    /// the task kills the command's process group at once.
+    func run(now: Date = Date()) async throws -> AWSCredentials {
+        let stop = StopFlag()
+        let outcome: Result<Output, AWSConfigurationError> = await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let thread = Thread { continuation.resume(returning: self.runBlocking(stop: stop)) }
+                thread.name = "credential_process"
+                thread.start()
+            }
+        } onCancel: {
+            stop.set()
         }
+        try Task.checkCancellation()
         let output = try outcome.get()
         guard output.status == 0 else {
             var reason = output.terminatedBySignal
@@ -33,7 +59,7 @@ struct CredentialProcess: Sendable {
                 : "the command exited with status \(output.status)"
             let stderr = Self.quote(output.stderr)
             reason += stderr.isEmpty ? " and printed nothing on stderr." : ": \(stderr)"
-            throw .credentialProcessFailed(profile: profile, reason: reason)
+            throw AWSConfigurationError.credentialProcessFailed(profile: profile, reason: reason)
         }
         return try Self.parse(output.stdout, profile: profile, now: now)
     }
@@ -45,50 +71,86 @@ struct CredentialProcess: Sendable {
         var stderr: [UInt8]
     }
 
-    /// stdout goes through a pipe read to the end before waiting for the exit (waiting
-    /// first can deadlock on a full pipe); stderr goes to an unlinked temporary file, so
-    /// the two streams never block each other.
-    private func runBlocking() -> Result<Output, AWSConfigurationError> {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        process.environment = environment
-        process.standardInput = FileHandle.nullDevice
-        let stdout = Pipe()
-        process.standardOutput = stdout
+    /// Set when the task running the command is cancelled.
+    final class StopFlag: Sendable {
+        private let value = Mutex(false)
+        func set() { value.withLock { $0 = true } }
+        var isSet: Bool { value.withLock { $0 } }
+    }
+
+    /// stdout goes through a pipe read with `poll` (so the deadline is checked while the
+    /// command is silent); stderr goes to an unlinked temporary file, so the two streams
+    /// never block each other.
+    private func runBlocking(stop: StopFlag) -> Result<Output, AWSConfigurationError> {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
         let stderrURL = FileManager.default.temporaryDirectory
             .appendingPathComponent("fleetform-credential-process-\(UUID().uuidString).stderr")
-        guard FileManager.default.createFile(atPath: stderrURL.path, contents: nil, attributes: [.posixPermissions: 0o600]),
-              let stderrHandle = try? FileHandle(forUpdating: stderrURL)
-        else {
+        let stderrFile = open(stderrURL.path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard stderrFile >= 0 else {
             return .failure(.credentialProcessFailed(profile: profile, reason: "could not create a temporary file for its stderr."))
         }
-        defer {
-            try? stderrHandle.close()
-            try? FileManager.default.removeItem(at: stderrURL)
-        }
-        process.standardError = stderrHandle
+        unlink(stderrURL.path)
+        defer { close(stderrFile) }
+        let child: ShellChild
         do {
-            try process.run()
+            child = try ShellChild.start(command: command, environment: environment, stderr: stderrFile)
         } catch {
-            return .failure(.credentialProcessFailed(profile: profile, reason: "/bin/sh could not be started: \(error.localizedDescription)"))
+            return .failure(.credentialProcessFailed(profile: profile, reason: "/bin/sh could not be started: \(error)"))
         }
+        defer { close(child.stdout) }
+        func giveUp() -> Result<Output, AWSConfigurationError> {
+            child.killGroup()
+            _ = child.wait()
+            return .failure(.credentialProcessTimedOut(profile: profile, limit: timeout))
+        }
+
         var output: [UInt8] = []
-        let reader = stdout.fileHandleForReading
-        while true {
-            let chunk = reader.availableData
-            if chunk.isEmpty { break }
-            // Past the limit the rest is drained and dropped, so the command is never blocked on a full pipe.
-            if output.count < Self.outputLimit { output += chunk.prefix(Self.outputLimit - output.count) }
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        var exit: ShellChild.Exit?
+        var exitedAt: ContinuousClock.Instant?
+        reading: while true {
+            let now = clock.now
+            if now >= deadline || stop.isSet { return giveUp() }
+            if exit == nil, let ended = child.poll() {
+                exit = ended
+                exitedAt = now
+            }
+            if let exitedAt, now - exitedAt >= Self.outputGrace { break }
+            var descriptor = pollfd(fd: child.stdout, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&descriptor, 1, 50)
+            if ready == 0 { continue }
+            if ready < 0 {
+                if errno == EINTR { continue }
+                break
+            }
+            let count = buffer.withUnsafeMutableBytes { read(child.stdout, $0.baseAddress, $0.count) }
+            switch count {
+            case 0:
+                break reading
+            case ..<0:
+                if errno == EINTR || errno == EAGAIN { continue }
+                break reading
+            default:
+                // Past the limit the rest is drained and dropped, so the command is never blocked on a full pipe.
+                if output.count < Self.outputLimit { output += buffer[0..<min(count, Self.outputLimit - output.count)] }
+            }
         }
-        try? reader.close()
-        process.waitUntilExit()
-        _ = try? stderrHandle.seek(toOffset: 0)
-        let errorBytes = (try? stderrHandle.read(upToCount: Self.outputLimit)).map { Array($0) } ?? []
-        return .success(Output(
-            status: process.terminationStatus,
-            terminatedBySignal: process.terminationReason == .uncaughtSignal,
-            stdout: output, stderr: errorBytes))
+        // stdout is at its end; the shell may still be running (it closed stdout early).
+        while exit == nil {
+            if clock.now >= deadline || stop.isSet { return giveUp() }
+            exit = child.poll()
+            if exit == nil { usleep(10_000) }
+        }
+        var errorBytes = [UInt8](repeating: 0, count: Self.outputLimit)
+        let errorCount = errorBytes.withUnsafeMutableBytes { pread(stderrFile, $0.baseAddress, $0.count, 0) }
+        errorBytes = Array(errorBytes.prefix(max(0, errorCount)))
+        switch exit! {
+        case .exited(let status):
+            return .success(Output(status: status, terminatedBySignal: false, stdout: output, stderr: errorBytes))
+        case .signalled(let signal):
+            return .success(Output(status: signal, terminatedBySignal: true, stdout: output, stderr: errorBytes))
+        }
     }
 
     /// The credentials in the command's stdout. Messages describe what is wrong with the

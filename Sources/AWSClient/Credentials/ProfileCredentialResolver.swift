@@ -12,6 +12,7 @@ struct ProfileCredentialResolver: Sendable {
     var environment: [String: String]
     /// The region whose STS endpoint every AssumeRole of this resolution calls.
     var stsRegion: String
+    var credentialProcessTimeout: Duration = CredentialChain.defaultCredentialProcessTimeout
     var assumeRole: CredentialChain.RoleAssumer
     var now: @Sendable () -> Date = { Date() }
 
@@ -30,7 +31,9 @@ struct ProfileCredentialResolver: Sendable {
         if let roleARN = profile["role_arn"] { return try await assume(roleARN, profile: profile, path: path + [name]) }
         if let keys = try profile.staticCredentials() { return keys }
         if let command = profile["credential_process"] {
-            return try await CredentialProcess(profile: name, command: command, environment: environment).run(now: now())
+            return try await CredentialProcess(
+                profile: name, command: command, environment: environment, timeout: credentialProcessTimeout
+            ).run(now: now())
         }
         if profile.usesSSO {
             throw AWSConfigurationError.invalidProfile(

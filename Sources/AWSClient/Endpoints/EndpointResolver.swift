@@ -1,4 +1,14 @@
+import FleetformBasics
 import Foundation
+
+/// Where one service's requests go, the region they are signed for, and which variable
+/// chose the URL (for errors: "is the endpoint running? (AWS_ENDPOINT_URL)").
+public struct ResolvedEndpoint: Sendable, Equatable {
+    public var url: URL
+    public var signingRegion: String
+    /// `AWS_ENDPOINT_URL_<SERVICE>` or `AWS_ENDPOINT_URL` when one set the URL; nil for AWS's own.
+    public var variable: String?
+}
 
 /// Where to send a service's requests and which region to sign them for.
 ///
@@ -9,35 +19,32 @@ import Foundation
 /// global service is signed for its partition's home region wherever it is sent.
 public enum EndpointResolver {
     /// - Parameter region: the configured region (the partition of a global service's endpoint
-    ///   follows it; `cn-north-1` means the China IAM).
-    public static func endpoint(for service: AWSService, region: String, environment: [String: String]) -> (url: URL, signingRegion: String) {
-        let standard = defaultEndpoint(for: service, region: region)
-        guard let configured = configuredURL(for: service, environment: environment) else { return standard }
-        return (configured, standard.signingRegion)
+    ///   follows it; `cn-north-1` means the China IAM). Must be a valid region name: it
+    ///   becomes part of a host name, so anything else is refused here too, whatever the
+    ///   callers checked.
+    public static func endpoint(
+        for service: AWSService, region: String, environment: [String: String]
+    ) throws(AWSConfigurationError) -> ResolvedEndpoint {
+        var resolved = try defaultEndpoint(for: service, region: region)
+        if let (variable, url) = configuredURL(for: service, environment: environment) {
+            resolved.url = url
+            resolved.variable = variable
+        }
+        return resolved
     }
 
     /// The AWS endpoint of `service` for `region`.
-    public static func defaultEndpoint(for service: AWSService, region: String) -> (url: URL, signingRegion: String) {
+    public static func defaultEndpoint(for service: AWSService, region: String) throws(AWSConfigurationError) -> ResolvedEndpoint {
+        guard AWSRegionName.isValid(region) else { throw .invalidRegion(source: "region", value: region) }
         let partition = AWSPartition(region: region)
         let host: String
         let signingRegion: String
-        switch (service, partition) {
-        case (.sts, _):
-            (host, signingRegion) = ("sts.\(region).\(partition.dnsSuffix)", region)
-        case (.iam, .aws):
-            (host, signingRegion) = ("iam.amazonaws.com", "us-east-1")
-        case (.iam, .govCloud):
-            (host, signingRegion) = ("iam.us-gov.amazonaws.com", "us-gov-west-1")
-        case (.iam, .china):
-            (host, signingRegion) = ("iam.cn-north-1.amazonaws.com.cn", "cn-north-1")
-        case (.organizations, .aws):
-            (host, signingRegion) = ("organizations.us-east-1.amazonaws.com", "us-east-1")
-        case (.organizations, .govCloud):
-            (host, signingRegion) = ("organizations.us-gov-west-1.amazonaws.com", "us-gov-west-1")
-        case (.organizations, .china):
-            (host, signingRegion) = ("organizations.cn-northwest-1.amazonaws.com.cn", "cn-northwest-1")
+        switch service {
+        case .sts: (host, signingRegion) = ("sts.\(region).\(partition.dnsSuffix)", region)
+        case .iam: (host, signingRegion) = partition.iam
+        case .organizations: (host, signingRegion) = partition.organizations
         }
-        return (URL(string: "https://\(host)")!, signingRegion)
+        return ResolvedEndpoint(url: URL(string: "https://\(host)")!, signingRegion: signingRegion, variable: nil)
     }
 
     /// The endpoint variables that are set but not usable URLs. `endpoint(for:…)` skips
@@ -50,10 +57,10 @@ public enum EndpointResolver {
         }
     }
 
-    private static func configuredURL(for service: AWSService, environment: [String: String]) -> URL? {
+    private static func configuredURL(for service: AWSService, environment: [String: String]) -> (String, URL)? {
         guard !ignoresConfiguredEndpoints(environment) else { return nil }
         for variable in [service.endpointVariable, "AWS_ENDPOINT_URL"] {
-            if let value = environment[variable], let url = parse(value) { return url }
+            if let value = environment[variable], let url = parse(value) { return (variable, url) }
         }
         return nil
     }
@@ -69,5 +76,15 @@ public enum EndpointResolver {
               scheme == "http" || scheme == "https", let host = url.host, !host.isEmpty
         else { return nil }
         return url
+    }
+
+    /// Whether `url` names this machine (127.0.0.0/8, ::1, localhost): a refused
+    /// connection there means the server is not running, not a network blip.
+    static func isLoopback(_ url: URL) -> Bool {
+        guard var host = url.host?.lowercased() else { return false }
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        if host == "localhost" || host.hasSuffix(".localhost") || host == "::1" { return true }
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
     }
 }

@@ -3,39 +3,54 @@ import Foundation
 /// The entry point of the AWS client: credentials from the standard chain (resolved
 /// once, lazily), the region, endpoints, and clients for the management account or for
 /// a member account through an assumed role.
+///
+/// One session serves one command. Its clients share the command's limits: one
+/// `RetryBudget` for all retries, and the list of endpoints found refusing connections.
 public final class AWSSession: Sendable {
     public let environment: [String: String]
     public let requests = RequestCounter()
+    public let retryBudget: RetryBudget
     private let chain: CredentialChain
     private let transport: any HTTPTransport
     private let retry: RetryPolicy
+    private let refused = RefusedEndpoints()
     private let cache = CredentialCache()
     /// The region calls are made in when nothing configures one.
     public static let fallbackRegion = "us-east-1"
 
+    /// - Parameters:
+    ///   - transport: URLSession with a 30 s idle timeout and a 30 s deadline per request.
+    ///   - retry: attempts per call and backoff; its `budget` is shared by every call of the session.
+    ///   - credentialProcessTimeout: how long a profile's `credential_process` may run.
     public init(
         environment: [String: String], homeDirectory: String? = nil,
-        transport: any HTTPTransport = URLSessionTransport(), retry: RetryPolicy = RetryPolicy()
+        transport: any HTTPTransport = URLSessionTransport(), retry: RetryPolicy = RetryPolicy(),
+        credentialProcessTimeout: Duration = CredentialChain.defaultCredentialProcessTimeout
     ) {
         self.environment = environment
         self.transport = transport
         self.retry = retry
+        let budget = RetryBudget(total: retry.budget)
+        retryBudget = budget
         let home = homeDirectory ?? environment["HOME"] ?? NSHomeDirectory()
-        let counter = requests
+        let counter = requests, refused = refused
         // A profile with role_arn + source_profile assumes its role through STS with the
         // source profile's credentials.
-        chain = CredentialChain(environment: environment, homeDirectory: home) { source, roleARN, sessionName, externalID, region in
-            let endpoint = EndpointResolver.endpoint(for: .sts, region: region, environment: environment)
+        chain = CredentialChain(
+            environment: environment, homeDirectory: home, credentialProcessTimeout: credentialProcessTimeout
+        ) { source, roleARN, sessionName, externalID, region in
             let client = AWSServiceClient(
-                service: .sts, endpoint: endpoint.url, signingRegion: endpoint.signingRegion,
-                credentials: { source }, transport: transport, retry: retry, counter: counter)
+                service: .sts, endpoint: try EndpointResolver.endpoint(for: .sts, region: region, environment: environment),
+                credentials: { source }, transport: transport, retry: retry, budget: budget, refused: refused,
+                counter: counter)
             return try await STSClient(client: client).assumeRole(
                 roleARN: roleARN, sessionName: sessionName, externalID: externalID, durationSeconds: 3600)
         }
     }
 
-    /// The configured region, else `us-east-1`.
-    public func region() throws -> String {
+    /// The configured region, else `us-east-1`. Throws `AWSConfigurationError.invalidRegion`
+    /// naming the variable or profile when the configured one is not a region name.
+    public func region() throws(AWSConfigurationError) -> String {
         try chain.region() ?? Self.fallbackRegion
     }
 
@@ -60,10 +75,10 @@ public final class AWSSession: Sendable {
     private func client(
         _ service: AWSService, region: String? = nil, credentials: @escaping @Sendable () async throws -> AWSCredentials
     ) throws -> AWSServiceClient {
-        let endpoint = EndpointResolver.endpoint(for: service, region: try region ?? self.region(), environment: environment)
+        let endpoint = try EndpointResolver.endpoint(for: service, region: try region ?? self.region(), environment: environment)
         return AWSServiceClient(
-            service: service, endpoint: endpoint.url, signingRegion: endpoint.signingRegion, credentials: credentials,
-            transport: transport, retry: retry, counter: requests)
+            service: service, endpoint: endpoint, credentials: credentials, transport: transport, retry: retry,
+            budget: retryBudget, refused: refused, counter: requests)
     }
 }
 

@@ -3,9 +3,18 @@ import Foundation
 
 /// The AWS Organizations calls discovery needs. Every list call follows `NextToken`
 /// until it is absent: a page can be empty while more pages follow.
+///
+/// A server that repeats a `NextToken`, or never stops sending new ones, would keep a
+/// listing going for ever; a repeated token fails the listing at once, and more than
+/// `pageLimit` pages fail it too.
 public struct OrganizationsClient: Sendable {
     let client: AWSServiceClient
     static let targetPrefix = "AWSOrganizationsV20161128"
+
+    /// 10,000 pages per listing: 200,000 accounts under one parent at 20 a page, forty
+    /// times the largest quota AWS grants an organization. Settable for tests.
+    public static let defaultPageLimit = 10_000
+    public var pageLimit = OrganizationsClient.defaultPageLimit
 
     public struct Organization: Sendable, Equatable {
         public var id: String
@@ -72,7 +81,7 @@ public struct OrganizationsClient: Sendable {
     }
 
     public func roots() async throws -> [Root] {
-        try await pages("ListRoots", [:], listKey: "Roots")
+        try await pages("ListRoots", [:], listKey: "Roots", resource: nil)
     }
 
     public func organizationalUnit(id: String) async throws -> OrganizationalUnit {
@@ -80,8 +89,8 @@ public struct OrganizationsClient: Sendable {
             var organizationalUnit: OrganizationalUnit
             enum CodingKeys: String, CodingKey { case organizationalUnit = "OrganizationalUnit" }
         }
-        return try await call("DescribeOrganizationalUnit", ["OrganizationalUnitId": .string(id)], as: Answer.self)
-            .organizationalUnit
+        return try await call("DescribeOrganizationalUnit", ["OrganizationalUnitId": .string(id)], as: Answer.self,
+                              resource: id).organizationalUnit
     }
 
     /// The parent of an OU or account (an OU or the root), for building the path of a subtree.
@@ -90,56 +99,81 @@ public struct OrganizationsClient: Sendable {
             var id: String
             enum CodingKeys: String, CodingKey { case id = "Id" }
         }
-        let parents: [Parent] = try await pages("ListParents", ["ChildId": .string(childID)], listKey: "Parents")
-        guard let id = parents.first?.id else { throw unexpected("ListParents", "no parent") }
+        let parents: [Parent] = try await pages("ListParents", ["ChildId": .string(childID)], listKey: "Parents",
+                                                resource: childID)
+        guard let id = parents.first?.id else { throw unexpected("ListParents", "no parent", resource: childID) }
         return id
     }
 
     public func organizationalUnits(parentID: String) async throws -> [OrganizationalUnit] {
-        try await pages("ListOrganizationalUnitsForParent", ["ParentId": .string(parentID)], listKey: "OrganizationalUnits")
+        try await pages("ListOrganizationalUnitsForParent", ["ParentId": .string(parentID)], listKey: "OrganizationalUnits",
+                        resource: parentID)
     }
 
     public func accounts(parentID: String) async throws -> [Account] {
-        try await pages("ListAccountsForParent", ["ParentId": .string(parentID)], listKey: "Accounts")
+        try await pages("ListAccountsForParent", ["ParentId": .string(parentID)], listKey: "Accounts", resource: parentID)
     }
 
     // MARK: Calls
 
-    private func call<Answer: Decodable>(_ operation: String, _ members: [String: JSONValue], as type: Answer.Type) async throws -> Answer {
-        let body = try await client.json(operation, targetPrefix: Self.targetPrefix, body: .object(JSONObject(sorted: members)))
+    private func call<Answer: Decodable>(
+        _ operation: String, _ members: [String: JSONValue], as type: Answer.Type, resource: String? = nil
+    ) async throws -> Answer {
+        let body = try await client.json(operation, targetPrefix: Self.targetPrefix, body: .object(JSONObject(sorted: members)),
+                                         resource: resource)
         do {
             return try JSONDecoder().decode(Answer.self, from: Data(body))
         } catch {
-            throw unexpected(operation, "\(error)")
+            throw unexpected(operation, "\(error)", resource: resource)
         }
     }
 
     /// One list call, every page: `NextToken` decides, not whether a page was empty.
-    private func pages<Item: Decodable>(_ operation: String, _ members: [String: JSONValue], listKey: String) async throws -> [Item] {
+    private func pages<Item: Decodable>(
+        _ operation: String, _ members: [String: JSONValue], listKey: String, resource: String?
+    ) async throws -> [Item] {
         var items: [Item] = []
         var token: String?
+        var tokens: Set<String> = []
+        var pageCount = 0
         repeat {
             var request = members
             if let token { request["NextToken"] = .string(token) }
             let body = try await client.json(operation, targetPrefix: Self.targetPrefix,
-                                             body: .object(JSONObject(sorted: request)))
+                                             body: .object(JSONObject(sorted: request)), resource: resource)
             let decoder = JSONDecoder()
             decoder.userInfo[OrganizationsPage<Item>.listKeyInfo] = listKey
             let page: OrganizationsPage<Item>
             do {
                 page = try decoder.decode(OrganizationsPage<Item>.self, from: Data(body))
             } catch {
-                throw unexpected(operation, "\(error)")
+                throw unexpected(operation, "\(error)", resource: resource)
             }
             items += page.items
+            pageCount += 1
             token = page.nextToken.flatMap { $0.isEmpty ? nil : $0 }
+            if let token {
+                guard tokens.insert(token).inserted else {
+                    throw listingError(operation, AWSError.paginationLoop, "Organizations returned the same NextToken twice",
+                                       resource: resource)
+                }
+                guard pageCount < pageLimit else {
+                    throw listingError(operation, AWSError.tooManyPages,
+                                       "Organizations returned more than \(pageLimit) pages, the most fleetform reads of one listing",
+                                       resource: resource)
+                }
+            }
         } while token != nil
         return items
     }
 
-    private func unexpected(_ operation: String, _ detail: String) -> AWSError {
+    private func listingError(_ operation: String, _ code: String, _ message: String, resource: String?) -> AWSError {
+        AWSError(service: "Organizations", operation: operation, code: code, message: message, resource: resource)
+    }
+
+    private func unexpected(_ operation: String, _ detail: String, resource: String? = nil) -> AWSError {
         AWSError(service: "Organizations", operation: operation, code: "UnexpectedResponse",
-                 message: "the answer did not have the expected shape: \(detail)")
+                 message: "the answer did not have the expected shape: \(detail)", resource: resource)
     }
 }
 

@@ -17,22 +17,28 @@ public final class RequestCounter: Sendable {
 }
 
 /// Sends signed requests to one AWS service endpoint, retrying throttling and transient
-/// failures, and turns error answers into `AWSError`s.
+/// failures within the session's retry budget, and turns error answers and failed
+/// connections into `AWSError`s.
 struct AWSServiceClient: Sendable {
     var service: AWSService
-    var endpoint: URL
-    var signingRegion: String
+    var endpoint: ResolvedEndpoint
     var credentials: @Sendable () async throws -> AWSCredentials
     var transport: any HTTPTransport
     var retry: RetryPolicy
+    var budget: RetryBudget
+    var refused: RefusedEndpoints
     var counter: RequestCounter
+
+    /// Connection refusals after which any endpoint counts as down. A loopback
+    /// endpoint (moto, LocalStack) that refuses is not running: the first refusal is final.
+    static let maximumRefusals = 2
 
     /// The Query protocol (STS, IAM): a form-encoded POST answered with XML.
     func query(_ action: String, version: String, parameters: [(String, String)] = []) async throws -> [UInt8] {
         let pairs = [("Action", action), ("Version", version)] + parameters
         let body = pairs.map { "\(Self.formEncode($0.0))=\(Self.formEncode($0.1))" }.joined(separator: "&")
         let response = try await send(
-            operation: action,
+            operation: action, resource: nil,
             headers: ["content-type": "application/x-www-form-urlencoded; charset=utf-8"],
             body: Array(body.utf8),
             errorCode: Self.xmlError)
@@ -40,9 +46,10 @@ struct AWSServiceClient: Sendable {
     }
 
     /// The JSON 1.1 protocol (Organizations): a JSON POST naming the operation in a header.
-    func json(_ operation: String, targetPrefix: String, body: JSONValue) async throws -> [UInt8] {
+    /// - Parameter resource: what the call is about (a parent ID), named in its errors.
+    func json(_ operation: String, targetPrefix: String, body: JSONValue, resource: String? = nil) async throws -> [UInt8] {
         let response = try await send(
-            operation: operation,
+            operation: operation, resource: resource,
             headers: ["content-type": "application/x-amz-json-1.1", "x-amz-target": "\(targetPrefix).\(operation)"],
             body: Array(body.serialized().utf8),
             errorCode: Self.jsonError)
@@ -50,37 +57,84 @@ struct AWSServiceClient: Sendable {
     }
 
     private func send(
-        operation: String, headers: [String: String], body: [UInt8],
+        operation: String, resource: String?, headers: [String: String], body: [UInt8],
         errorCode: ([UInt8]) -> (code: String, message: String)?
     ) async throws -> HTTPResponse {
+        let url = endpoint.url
+        func failure(_ code: String, _ message: String, status: Int? = nil) -> AWSError {
+            AWSError(service: service.humanName, operation: operation, code: code, message: message,
+                     httpStatus: status, resource: resource)
+        }
+        let clock = ContinuousClock()
         var attempt = 0
+        var refusals = 0
         while true {
+            if let known = refused.message(for: url) { throw failure(AWSError.connectionRefused, known) }
             attempt += 1
-            let error: AWSError
+            let started = clock.now
+            var error: AWSError
             do {
-                let signer = SigV4Signer(credentials: try await credentials(), region: signingRegion, service: service.rawValue)
-                let signed = signer.signedHeaders(method: "POST", url: endpoint, headers: headers, body: body, date: Date())
+                let signer = SigV4Signer(credentials: try await credentials(), region: endpoint.signingRegion, service: service.rawValue)
+                let signed = signer.signedHeaders(method: "POST", url: url, headers: headers, body: body, date: Date())
                 counter.increment()
-                let response = try await transport.send(HTTPRequest(method: "POST", url: endpoint, headers: signed, body: body))
+                let response = try await transport.send(HTTPRequest(method: "POST", url: url, headers: signed, body: body))
                 if (200...299).contains(response.status) { return response }
                 let parsed = errorCode(response.body)
-                error = AWSError(
-                    service: service.humanName, operation: operation,
-                    code: parsed?.code ?? "HTTP\(response.status)",
-                    message: parsed?.message ?? String(decoding: response.body.prefix(200), as: UTF8.self),
-                    httpStatus: response.status)
-            } catch let failure as AWSError {
-                throw failure
+                error = failure(
+                    parsed?.code ?? "HTTP\(response.status)",
+                    parsed?.message ?? String(decoding: response.body.prefix(200), as: UTF8.self),
+                    status: response.status)
+            } catch let answered as AWSError {
+                throw answered
             } catch is CancellationError {
                 throw CancellationError()
-            } catch let failure as URLError {
-                error = AWSError(service: service.humanName, operation: operation, code: "NetworkError",
-                                 message: "\(failure.localizedDescription) (\(endpoint.absoluteString))")
-            } catch {
-                throw error
+            } catch let late as RequestDeadlineExceeded {
+                error = failure(AWSError.requestDeadlineExceeded,
+                                "no complete answer from \(url.absoluteString) within \(late.limit.secondsText) (the request deadline)")
+            } catch let network as URLError {
+                if Task.isCancelled { throw CancellationError() }
+                if network.code == .cannotConnectToHost {
+                    refusals += 1
+                    let message = refusedMessage
+                    if EndpointResolver.isLoopback(url) || refusals >= Self.maximumRefusals {
+                        refused.record(url, message: message)
+                        throw failure(AWSError.connectionRefused, message)
+                    }
+                    error = failure(AWSError.networkError, message)
+                } else {
+                    error = failure(AWSError.networkError, Self.describe(network, url: url))
+                }
             }
             guard error.isRetryable, attempt < retry.maximumAttempts else { throw error }
-            try await Task.sleep(for: retry.delay(afterAttempt: attempt))
+            let delay = retry.delay(afterAttempt: attempt)
+            guard budget.charge(clock.now - started + delay) else {
+                error.note = budget.exhaustedNote
+                throw error
+            }
+            try await Task.sleep(for: delay)
+        }
+    }
+
+    /// `cannot connect to http://127.0.0.1:4566 (connection refused); is the endpoint
+    /// running? (AWS_ENDPOINT_URL)`. libcurl, under URLSession on Linux, reports a refused
+    /// connection as `NSURLErrorCannotConnectToHost` (-1004).
+    private var refusedMessage: String {
+        let target = "cannot connect to \(endpoint.url.absoluteString) (connection refused)"
+        if let variable = endpoint.variable { return "\(target); is the endpoint running? (\(variable))" }
+        return "\(target); check the network, a proxy or a firewall"
+    }
+
+    /// A network failure in words, with the endpoint: libcurl's own text when it has one.
+    static func describe(_ error: URLError, url: URL) -> String {
+        let endpoint = url.absoluteString
+        switch error.code {
+        case .timedOut: return "timed out waiting for \(endpoint) (no data within the idle timeout)"
+        case .cannotFindHost, .dnsLookupFailed: return "cannot resolve the host of \(endpoint)"
+        case .networkConnectionLost: return "the connection to \(endpoint) was lost"
+        case .secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate,
+             .serverCertificateNotYetValid, .serverCertificateHasUnknownRoot:
+            return "TLS with \(endpoint) failed: \(error.localizedDescription)"
+        default: return "\(error.localizedDescription) (\(endpoint))"
         }
     }
 

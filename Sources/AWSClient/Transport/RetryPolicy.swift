@@ -5,11 +5,18 @@ public struct RetryPolicy: Sendable {
     public var maximumAttempts: Int
     public var base: Duration
     public var cap: Duration
+    /// The time one command (one `AWSSession`) may spend on retries in all, across every
+    /// concurrent call: see `RetryBudget`.
+    public var budget: Duration
 
-    public init(maximumAttempts: Int = 10, base: Duration = .milliseconds(100), cap: Duration = .seconds(10)) {
+    public init(
+        maximumAttempts: Int = 10, base: Duration = .milliseconds(100), cap: Duration = .seconds(10),
+        budget: Duration = RetryBudget.defaultTotal
+    ) {
         self.maximumAttempts = maximumAttempts
         self.base = base
         self.cap = cap
+        self.budget = budget
     }
 
     /// The pause before attempt `attempt + 1` (attempts count from 1).

@@ -196,17 +196,25 @@ struct PreflightCommand: AsyncParsableCommand {
     }
 }
 
-/// Builds the AWS session of a command, refusing endpoint variables that are not URLs:
-/// silently ignoring one would send the management account's credentials to real AWS
-/// when the user meant a local endpoint.
+/// Builds the AWS session of a command, refusing endpoint variables that are not URLs
+/// (silently ignoring one would send the management account's credentials to real AWS
+/// when the user meant a local endpoint) and a region that is not a region name (it
+/// would become part of the host names signed requests go to). Both are usage errors.
 enum AWSSessions {
     static func make() throws -> AWSSession {
         let environment = ProcessInfo.processInfo.environment
+        let session = AWSSession(environment: environment)
         do {
             try EndpointResolver.validate(environment: environment)
+            _ = try session.region()
         } catch {
-            throw CommandFailure(exitCode: ExitStatus.usage, "\(error)")
+            // The do block throws only AWSConfigurationError.
+            switch error {
+            case .invalidEndpointURL, .invalidRegion: throw CommandFailure(exitCode: ExitStatus.usage, "\(error)")
+            // A missing profile or an unreadable file is reported where credentials are needed.
+            default: break
+            }
         }
-        return AWSSession(environment: environment)
+        return session
     }
 }

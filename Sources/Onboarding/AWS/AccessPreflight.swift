@@ -16,23 +16,23 @@ public struct AccessPreflight: Sendable {
         self.concurrency = concurrency
     }
 
-    /// The reason each account that cannot be entered fails, by account ID.
+    /// The reason each account that cannot be entered fails, by account ID: one line that
+    /// leads with the cause (`AccessDenied: … (assuming arn:…)`, see `FailureLine`).
     public func failures(_ accounts: [AccountRecord]) async -> [String: String] {
         let sts: STSClient
         do {
             sts = try session.sts()
         } catch {
-            return Dictionary(uniqueKeysWithValues: accounts.map { ($0.accountID, "preflight: \(error)") })
+            let line = FailureLine.text(error, context: "preflight")
+            return Dictionary(uniqueKeysWithValues: accounts.map { ($0.accountID, line) })
         }
         let results = await BoundedConcurrency.map(accounts, limit: concurrency) { account -> (String, String?) in
             let roleARN = AccessRole.arn(account: account)
             do {
                 _ = try await sts.assumeRole(roleARN: roleARN, sessionName: "fleetform-preflight")
                 return (account.accountID, nil)
-            } catch let error as AWSError {
-                return (account.accountID, "cannot assume \(roleARN): \(error.code): \(error.message)")
             } catch {
-                return (account.accountID, "cannot assume \(roleARN): \(error)")
+                return (account.accountID, FailureLine.text(error, context: "assuming \(roleARN)"))
             }
         }
         return Dictionary(uniqueKeysWithValues: results.compactMap { id, failure in failure.map { (id, $0) } })

@@ -48,6 +48,10 @@ public struct OrganizationDiscovery: Sendable {
 
     public func discover(_ options: Options) async throws -> Result {
         let organization = try await organizations.describeOrganization()
+        guard AccountFieldRules.accountIDProblem(organization.managementAccountID) == nil else {
+            throw DiscoveryError(problem: "the management account ID \(Self.quoted(organization.managementAccountID)) is not 12 digits",
+                                 call: "Organizations DescribeOrganization")
+        }
         var level: [Node]
         if options.ouIDs.isEmpty {
             level = try await organizations.roots().map { Node(id: $0.id, path: AccountSpec.rootOUPath) }
@@ -62,20 +66,45 @@ public struct OrganizationDiscovery: Sendable {
             level.removeAll { node in requested.contains { node.path.hasPrefix($0.path + "/") } }
         }
         let scope = level.map(\.path)
+        let tops = Set(level.map(\.id))
+        // Every OU is walked once. One listed again means the tree Organizations
+        // describes has a cycle (or an OU under two parents): walking it would never end.
+        var walkedIDs = tops
 
         var accounts: [DiscoveredAccount] = []
         var walked = 0
         while !level.isEmpty {
             walked += level.count
             let listed = try await list(level)
-            level = listed.flatMap(\.children)
+            level = []
+            for entry in listed {
+                for child in entry.children {
+                    if walkedIDs.insert(child.id).inserted {
+                        level.append(child)
+                    } else if !tops.contains(child.id) {
+                        throw DiscoveryError(
+                            problem: "OU \(UnsafeText.escaped(child.id)) appears twice in the OU tree, the second time under "
+                                + "\(UnsafeText.escaped(entry.node.id)): Organizations describes a cycle",
+                            call: "Organizations ListOrganizationalUnitsForParent \(UnsafeText.escaped(entry.node.id))")
+                    }
+                }
+            }
             for (node, found) in listed.flatMap({ entry in entry.accounts.map { (entry.node, $0) } }) {
+                // The ID names the workspace directory: anything but 12 digits could point elsewhere.
+                guard AccountFieldRules.accountIDProblem(found.id) == nil else {
+                    throw DiscoveryError(
+                        problem: "Organizations listed the account ID \(Self.quoted(found.id)), which is not 12 digits",
+                        call: "Organizations ListAccountsForParent \(UnsafeText.escaped(node.id))")
+                }
                 let isManagement = found.id == organization.managementAccountID
                 let enabled = (found.state == "ACTIVE" || options.includeSuspended)
                     && (!isManagement || options.includeManagement)
+                // Names and e-mails are shown in tables and errors: no control or bidi
+                // character from Organizations may reach a terminal (see UnsafeText).
                 accounts.append(DiscoveredAccount(
-                    accountID: found.id, name: found.name, email: found.email.isEmpty ? nil : found.email,
-                    ouPath: node.path, state: found.state, enabled: enabled))
+                    accountID: found.id, name: UnsafeText.escaped(found.name),
+                    email: found.email.isEmpty ? nil : UnsafeText.escaped(found.email),
+                    ouPath: node.path, state: UnsafeText.escaped(found.state), enabled: enabled))
             }
         }
         // Each account once, whatever overlapping subtrees were asked for.
@@ -96,19 +125,46 @@ public struct OrganizationDiscovery: Sendable {
         }
     }
 
+    /// OUs nest at most five deep under the root; a longer chain of parents is a cycle.
+    static let maximumDepth = 100
+
     /// The path of OU names from the root down to `ouID`, for a `--ou` subtree.
     private func path(ofOU ouID: String) async throws -> String {
         var names: [String] = []
         var current = ouID
+        var seen: Set<String> = []
         while current.hasPrefix("ou-") {
+            guard seen.insert(current).inserted, seen.count <= Self.maximumDepth else {
+                throw DiscoveryError(
+                    problem: "the parents of OU \(UnsafeText.escaped(ouID)) lead back to \(UnsafeText.escaped(current)): "
+                        + "Organizations describes a cycle",
+                    call: "Organizations ListParents \(UnsafeText.escaped(current))")
+            }
             names.append(Self.pathSegment(try await organizations.organizationalUnit(id: current).name))
             current = try await organizations.parentID(of: current)
         }
         return ([AccountSpec.rootOUPath] + names.reversed()).joined(separator: "/")
     }
 
-    /// OU names may contain `/`, which would split a path; it becomes `-`.
-    static func pathSegment(_ name: String) -> String {
-        name.replacingOccurrences(of: "/", with: "-")
+    /// A value from an answer, quoted for an error message: escaped and at most 40 characters.
+    static func quoted(_ value: String) -> String {
+        "\"" + UnsafeText.escaped(value.count > 40 ? String(value.prefix(40)) + "…" : value) + "\""
     }
+
+    /// OU names may contain `/`, which would split a path; it becomes `-`. Control and
+    /// bidi characters are escaped (`\u{202E}`), as in account names.
+    static func pathSegment(_ name: String) -> String {
+        UnsafeText.escaped(name.replacingOccurrences(of: "/", with: "-"))
+    }
+}
+
+/// Organizations answered with something that cannot be a real organization: a cycle in
+/// the OU tree, an account ID that is not 12 digits. The discovery fails and writes nothing.
+public struct DiscoveryError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What is wrong, first, as every recorded error does (see `FailureLine`).
+    public var problem: String
+    /// The call whose answer showed it.
+    public var call: String
+
+    public var description: String { "\(problem) (\(call))" }
 }

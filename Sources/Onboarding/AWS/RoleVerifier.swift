@@ -54,10 +54,8 @@ public struct RoleVerifier: Sendable {
         do {
             let credentials = try await session.sts().assumeRole(roleARN: accessRole, sessionName: "fleetform-verify")
             iam = try session.iam(credentials: credentials)
-        } catch let error as AWSError {
-            return .unchecked("cannot assume \(accessRole): \(error.code): \(error.message)")
         } catch {
-            return .unchecked("cannot assume \(accessRole): \(error)")
+            return .unchecked(FailureLine.text(error, context: "assuming \(accessRole)"))
         }
         do {
             let roleName = String(roleARN.split(separator: "/").last ?? "")
@@ -86,10 +84,9 @@ public struct RoleVerifier: Sendable {
                 }
             }
             return .asRecorded
-        } catch let error as AWSError {
-            return .unchecked("\(error)")
         } catch {
-            return .unchecked("\(error)")
+            // AWS errors name their call: `NoSuchEntity: … (IAM GetRole)`.
+            return .unchecked(FailureLine.text(error))
         }
     }
 }
