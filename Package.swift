@@ -117,7 +117,7 @@ let package = Package(
         ),
         .testTarget(
             name: "OnboardingTests",
-            dependencies: ["Onboarding", "Inventory", "Terraform", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["Onboarding", "Inventory", "Terraform", "AWSClient", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "FleetformCLITests",

@@ -14,6 +14,11 @@ public enum UnsafeText {
         return text.unicodeScalars.first(where: isUnsafe)
     }
 
+    /// Whether `text` holds any unsafe scalar.
+    public static func containsUnsafe(_ text: String) -> Bool {
+        firstUnsafeScalar(in: text) != nil
+    }
+
     /// Whether `scalar` is a C0 or C1 control, DEL, or a bidirectional control.
     public static func isUnsafe(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.value {

@@ -68,11 +68,13 @@ import TestSupport
         for account in denied {
             let failed = try #require(status.accounts.first { $0.accountId == account })
             #expect(failed.status == "failed")
-            // The preflight failed it before terraform started, with a one-line reason.
-            // The cause leads, so the status table's first 40 characters say what went wrong.
-            #expect(failed.error?.hasPrefix("AccessDenied: ") == true, "error of \(account): \(failed.error ?? "nil")")
-            #expect(failed.error?.hasSuffix("(assuming arn:aws:iam::\(account):role/OrganizationAccountAccessRole)") == true,
+            // The preflight failed it before terraform started, with a one-line reason that
+            // leads with the cause (a status table keeps only its first ~40 characters).
+            #expect(failed.error?.hasPrefix("AccessDenied: User: arn:aws:iam::123456789012:user/fleetform-test is not authorized") == true,
                     "error of \(account): \(failed.error ?? "nil")")
+            #expect(failed.error?.hasSuffix(
+                " (injected by fleetform's fault proxy) (assuming arn:aws:iam::\(account):role/OrganizationAccountAccessRole)") == true,
+                "error of \(account): \(failed.error ?? "nil")")
             #expect(failed.roleArn == nil)
             #expect(failed.attempts == 0, "\(account) cost \(failed.attempts) terraform attempts")
             let log = try fleetform("logs", account)

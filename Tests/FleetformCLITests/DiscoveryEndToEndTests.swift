@@ -120,9 +120,8 @@ import TestSupport
         let bad = environment(endpoint: moto.endpoint, home: "unsigned", key: key.accessKeyId, secret: wrongSecret)
         let refused = try FleetformProcess.run(["inventory", "discover"], environment: bad)
         #expect(refused.exitCode == 1)
-        // The cause first, the call it came from last.
         #expect(refused.stderr.hasPrefix("fleetform: error: inventory discover: SignatureDoesNotMatch: "), "\(refused.stderr)")
-        #expect(refused.stderr.contains("(Organizations DescribeOrganization)"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("(Organizations DescribeOrganization); nothing was written"), "\(refused.stderr)")
         #expect(refused.stderr.contains("check AWS_SECRET_ACCESS_KEY"))
         #expect(refused.stderr.contains("nothing was written"))
         #expect(!refused.stderr.contains(wrongSecret), "the secret must never be printed")

@@ -1,100 +1,111 @@
 import Foundation
-import Synchronization
 import Testing
 import TestSupport
 
-/// Secrets never reach the home, the output or a command line: with a session token in
-/// the environment, then a `credential_process` whose secret key is a marker, every AWS
-/// command and a real apply (aws provider against moto) run while all command lines on
-/// the machine are sampled.
+/// No secret reaches the disk, the output or a command line: discover, preflight,
+/// apply (real terraform and the real aws provider, against moto) and verify, with a
+/// session token from the environment and a secret key and token from a profile's
+/// `credential_process`, each a unique marker.
+///
+/// Costly like `AWSEndToEndTests`: three member accounts, each applied once.
 @Suite(.serialized) struct SecretsEndToEndTests {
     @Test(.timeLimit(.minutes(10)))
-    func noSecretLeavesTheProcess() throws {
+    func secretsNeverReachTheHomeTheOutputOrACommandLine() throws {
         let scratch = try TemporaryDirectory("fleetform-secrets")
-        let home = scratch.url.appendingPathComponent("home").path
+        let home = scratch.url.appendingPathComponent("home")
         let terraform = try TerraformFixtures(in: scratch.url.appendingPathComponent("terraform"))
         let moto = try MotoServer.start()
         defer { moto.stop() }
-        _ = try moto.createOrganization(memberAccounts: 2)
+        let organization = try moto.createOrganization(memberAccounts: 3)
+        let members = organization.accounts.map(\.id)
+        try #require(members.count == 3)
 
-        let tokenMarker = "TOKENMARKER\(UInt64.random(in: 1...UInt64.max))"
-        let secretMarker = "SECRETMARKER\(UInt64.random(in: 1...UInt64.max))"
-        let markers = [tokenMarker, secretMarker]
+        let unique = { UUID().uuidString.replacingOccurrences(of: "-", with: "") }
+        let environmentToken = "FFENVTOKEN\(unique())"
+        let processSecret = "FFPROCSECRET\(unique())"
+        let processToken = "FFPROCTOKEN\(unique())"
+        let markers = [environmentToken, processSecret, processToken]
 
-        // The sampler: every process's command line, every 50 ms, while the commands run.
-        let seen = Mutex<Set<String>>([])
-        let sampling = Atomic<Bool>(true)
-        let sampler = Thread {
-            while sampling.load(ordering: .relaxed) {
-                let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.filter { Int($0) != nil } ?? []
-                var lines: Set<String> = []
-                for pid in pids {
-                    if let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"), !data.isEmpty {
-                        lines.insert(String(decoding: data.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self))
-                    }
-                }
-                seen.withLock { $0.formUnion(lines) }
-                Thread.sleep(forTimeInterval: 0.05)
-            }
-        }
-        sampler.start()
+        // The credential document lives outside the home; the command that prints it
+        // names only its path, so no marker is on a command line by construction.
+        let credentials = try scratch.write("aws/credentials.json", """
+            {"Version": 1, "AccessKeyId": "AKIAFLEETFORMPROC", "SecretAccessKey": "\(processSecret)", "SessionToken": "\(processToken)"}
+            """)
+        let config = try scratch.write("aws/config", "[profile ci]\ncredential_process = cat '\(credentials)'\nregion = us-east-1\n")
 
-        var outputs: [String] = []
+        var withToken = terraform.awsEnvironment(endpoint: moto.endpoint)
+        withToken["AWS_SESSION_TOKEN"] = environmentToken
+        withToken["HOME"] = scratch.path
+        var withProfile = withToken
+        withProfile["AWS_ACCESS_KEY_ID"] = nil
+        withProfile["AWS_SECRET_ACCESS_KEY"] = nil
+        withProfile["AWS_SESSION_TOKEN"] = nil
+        withProfile["AWS_CONFIG_FILE"] = config
+        withProfile["AWS_PROFILE"] = "ci"
+
+        let sampler = CommandLineSampler(markers: markers)
+        var outputs: [(String, FleetformProcess.Result)] = []
         func fleetform(_ environment: [String: String], _ arguments: String...) throws -> FleetformProcess.Result {
-            let result = try FleetformProcess.run(arguments + ["--home", home], environment: environment)
-            outputs.append(result.stdout + result.stderr)
+            let result = try FleetformProcess.run(arguments + ["--home", home.path], environment: environment)
+            outputs.append((arguments.joined(separator: " "), result))
             return result
         }
+        let discover = try fleetform(withToken, "inventory", "discover")
+        let preflight = try fleetform(withProfile, "preflight")
+        let firstApply = try fleetform(withToken, "apply", "--parallel", "2", "--account", members[0], "--account", members[1])
+        let secondApply = try fleetform(withProfile, "apply", "--parallel", "2")
+        let verifyWithProfile = try fleetform(withProfile, "verify")
+        let verifyWithToken = try fleetform(withToken, "verify")
+        let sampled = sampler.stop()
 
-        // 1. Temporary credentials in the environment, with a session token.
-        var withToken = terraform.awsEnvironment(endpoint: moto.endpoint)
-        withToken["AWS_SESSION_TOKEN"] = tokenMarker
-        #expect(try fleetform(withToken, "inventory", "discover").exitCode == 0)
-        #expect(try fleetform(withToken, "preflight").exitCode == 0)
-        let first = try fleetform(withToken, "apply", "--parallel", "2")
-        #expect(first.exitCode == 0, "\(first.stdout)\(first.stderr)")
-        #expect(try fleetform(withToken, "verify").exitCode == 0)
-
-        // 2. A profile whose credential_process hands out the secret.
-        let script = try scratch.write("credentials.sh", """
-            #!/bin/sh
-            printf '{"Version": 1, "AccessKeyId": "testing", "SecretAccessKey": "%s"}' '\(secretMarker)'
-            """)
-        chmod(script, 0o700)
-        let config = try scratch.write("config", "[profile ci]\ncredential_process = \(script)\nregion = us-east-1\n")
-        var withProcess = terraform.awsEnvironment(endpoint: moto.endpoint)
-        withProcess["AWS_ACCESS_KEY_ID"] = nil
-        withProcess["AWS_SECRET_ACCESS_KEY"] = nil
-        withProcess["AWS_CONFIG_FILE"] = config
-        withProcess["AWS_PROFILE"] = "ci"
-        #expect(try fleetform(withProcess, "inventory", "discover").exitCode == 0)
-        #expect(try fleetform(withProcess, "preflight").exitCode == 0)
-        let second = try fleetform(withProcess, "apply", "--parallel", "2", "--force")
-        #expect(second.exitCode == 0, "\(second.stdout)\(second.stderr)")
-        #expect(try fleetform(withProcess, "verify").exitCode == 0)
-
-        sampling.store(false, ordering: .relaxed)
-        while sampler.isExecuting { Thread.sleep(forTimeInterval: 0.01) }
-
-        for marker in markers {
-            #expect(!outputs.contains { $0.contains(marker) }, "\(marker) was printed")
-            #expect(!seen.withLock { $0 }.contains { $0.contains(marker) }, "\(marker) was on a command line")
+        // The commands did their work, so the secrets were really used.
+        #expect(discover.exitCode == 0, "\(discover.stderr)")
+        #expect(preflight.exitCode == 0, "\(preflight.stdout)\(preflight.stderr)")
+        #expect(preflight.stdout.contains("preflight: 3 of 3 accounts can be entered"), "\(preflight.stdout)")
+        #expect(firstApply.exitCode == 0, "\(firstApply.stdout)\(firstApply.stderr)")
+        #expect(secondApply.exitCode == 0, "\(secondApply.stdout)\(secondApply.stderr)")
+        #expect(verifyWithProfile.exitCode == 0, "\(verifyWithProfile.stdout)\(verifyWithProfile.stderr)")
+        #expect(verifyWithProfile.stdout.contains("3 accounts: 3 as recorded"), "\(verifyWithProfile.stdout)")
+        #expect(verifyWithToken.exitCode == 0, "\(verifyWithToken.stdout)\(verifyWithToken.stderr)")
+        for account in members {
+            #expect(try moto.inspectAccount(account).role.exists, "\(account) was not onboarded")
         }
-        #expect(seen.withLock { $0.count } > 10, "the sampler saw the processes")
-        // Every file under the home: database (and its WAL), logs, workspaces, state.
-        let root = URL(fileURLWithPath: home)
-        var files = 0
-        for case let relative as String in FileManager.default.enumerator(atPath: home) ?? .init() {
-            let path = root.appendingPathComponent(relative).path
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
-                  !relative.hasPrefix("plugin-cache"), !relative.contains("/.terraform/providers"),
-                  let data = FileManager.default.contents(atPath: path) else { continue }
-            files += 1
+
+        // 1. Output of every command.
+        for (command, result) in outputs {
             for marker in markers {
-                #expect(data.range(of: Data(marker.utf8)) == nil, "\(marker) is in \(relative)")
+                #expect(!result.stdout.contains(marker), "\(command) printed a secret on stdout")
+                #expect(!result.stderr.contains(marker), "\(command) printed a secret on stderr")
             }
         }
-        #expect(files > 10, "the home holds the database, logs, workspaces and state")
+
+        // 2. Every file under the home: the database, logs, workspaces, state, plugin cache.
+        var files = 0
+        var names: [String] = []
+        let walker = FileManager.default.enumerator(at: home, includingPropertiesForKeys: [.isRegularFileKey, .isSymbolicLinkKey])
+        while let url = walker?.nextObject() as? URL {
+            let values = try url.resourceValues(forKeys: [.isRegularFileKey, .isSymbolicLinkKey])
+            guard values.isRegularFile == true, values.isSymbolicLink != true else { continue }
+            guard let data = FileManager.default.contents(atPath: url.path) else {
+                Issue.record("cannot read \(url.path)")
+                continue
+            }
+            files += 1
+            names.append(url.lastPathComponent)
+            let bytes = [UInt8](data)
+            for marker in markers where bytes.contains(subsequence: Array(marker.utf8)) {
+                Issue.record("\(url.path.dropFirst(home.path.count)) holds a secret")
+            }
+        }
+        #expect(names.contains("fleetform.sqlite"), "\(names)")
+        #expect(names.contains("terraform.tfstate"), "\(names)")
+        #expect(names.filter { $0.hasSuffix(".log") }.count >= 3, "\(names)")
+        #expect(files > 10)
+
+        // 3. Every command line of every process while the commands ran.
+        #expect(sampled.hits.isEmpty, "secrets on command lines: \(sampled.hits)")
+        #expect(sampled.samples > 20)
+        #expect(sampled.programs.contains("terraform"), "the sampler never saw terraform: \(sampled.programs.sorted())")
+        #expect(sampled.programs.contains { $0.hasPrefix("terraform-provider-aws") }, "\(sampled.programs.sorted())")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import FleetformBasics
 import Testing
 import TestSupport
 @testable import Inventory
@@ -160,8 +161,17 @@ import TestSupport
         #expect(problems("") == ["not valid JSON: line 1, column 1: the file is empty; expected a JSON object"])
     }
 
-    @Test(arguments: ["us-east-1", "eu-central-2", "us-gov-west-1", "ap-southeast-3", "cn-north-1", "il-central-1"])
+    @Test(arguments: ["us-east-1", "eu-central-2", "us-gov-west-1", "ap-southeast-3", "cn-north-1", "il-central-1",
+                      "us-iso-east-1", "us-isob-east-1", "eu-isoe-west-1", "us-isof-south-1"])
     func acceptsRealRegions(region: String) {
         #expect(AccountFieldRules.regionProblem(region) == nil)
+    }
+
+    /// The file and the environment follow one rule (`AWSRegionName`): a region the
+    /// AWS client refuses for `AWS_REGION` can never be imported, and the other way round.
+    @Test(arguments: ["us-gov-iso-east-1", "us-east-100", "evil.com#", "us-east-1.evil.com", "us-east", "US-EAST-1",
+                      "us-" + String(repeating: "a", count: 60) + "-1", "eu-isoe-west-1"])
+    func regionsFollowTheSharedRule(region: String) {
+        #expect((AccountFieldRules.regionProblem(region) == nil) == AWSRegionName.isValid(region))
     }
 }

@@ -10,23 +10,30 @@ import Foundation
 ///     try proxy.setFaults(.none)
 public final class FaultProxy: Sendable {
     /// What the proxy breaks. Written as the control file
-    /// `{"deny_assume_role": [...], "throttle_percent": N}`.
+    /// `{"deny_assume_role": [...], "throttle_percent": N, "sticky_next_token": B, "ou_cycle": B}`.
     public struct Faults: Sendable, Equatable {
         /// Accounts whose STS AssumeRole (by the account in `RoleArn`) gets HTTP 403 AccessDenied.
         public var denyAssumeRole: [String]
         /// Percentage (0–100) of all requests answered with a throttling error.
         public var throttlePercent: Int
+        /// Every `ListAccountsForParent` answer carries the same `NextToken`.
+        public var stickyNextToken: Bool
+        /// Every `ListOrganizationalUnitsForParent` of an OU lists that OU as its own child.
+        public var ouCycle: Bool
 
-        public init(denyAssumeRole: [String] = [], throttlePercent: Int = 0) {
+        public init(denyAssumeRole: [String] = [], throttlePercent: Int = 0, stickyNextToken: Bool = false, ouCycle: Bool = false) {
             self.denyAssumeRole = denyAssumeRole
             self.throttlePercent = throttlePercent
+            self.stickyNextToken = stickyNextToken
+            self.ouCycle = ouCycle
         }
 
         public static let none = Faults()
 
         var json: String {
             let accounts = denyAssumeRole.map { "\"\($0)\"" }.joined(separator: ", ")
-            return "{\"deny_assume_role\": [\(accounts)], \"throttle_percent\": \(throttlePercent)}\n"
+            return "{\"deny_assume_role\": [\(accounts)], \"throttle_percent\": \(throttlePercent), "
+                + "\"sticky_next_token\": \(stickyNextToken), \"ou_cycle\": \(ouCycle)}\n"
         }
     }
 

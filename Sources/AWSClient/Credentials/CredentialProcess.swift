@@ -118,7 +118,7 @@ struct CredentialProcess: Sendable {
             }
             if let exitedAt, now - exitedAt >= Self.outputGrace { break }
             var descriptor = pollfd(fd: child.stdout, events: Int16(POLLIN), revents: 0)
-            let ready = Glibc.poll(&descriptor, 1, 50)
+            let ready = poll(&descriptor, 1, 50)
             if ready == 0 { continue }
             if ready < 0 {
                 if errno == EINTR { continue }

@@ -19,12 +19,6 @@ struct ShellChild {
     /// The read end of the child's stdout, non-blocking, close-on-exec.
     let stdout: Int32
 
-    /// `pipe` or `posix_spawn` failed with this errno.
-    struct SpawnFailure: Error, CustomStringConvertible {
-        var code: Int32
-        var description: String { String(cString: strerror(code)) }
-    }
-
     enum Exit: Equatable {
         case exited(Int32)
         case signalled(Int32)
@@ -45,6 +39,12 @@ struct ShellChild {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, writeEnd, 1)
         posix_spawn_file_actions_adddup2(&actions, stderr, 2)
+        // Nothing of ours (database, lock file, sockets) reaches the command, even a
+        // descriptor some library opened without close-on-exec. glibc has had this since
+        // 2.34; Swift does not import it, so it is looked up.
+        if let closeFrom = Self.addCloseFrom {
+            _ = closeFrom(&actions, 3)
+        }
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -79,6 +79,14 @@ struct ShellChild {
         return ShellChild(pid: pid, stdout: readEnd)
     }
 
+    private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    private static let addCloseFrom: AddCloseFrom? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else {
+            return nil
+        }
+        return unsafeBitCast(symbol, to: AddCloseFrom.self)
+    }()
+
     /// How the shell ended, or nil while it runs. Reaps it once it has ended.
     func poll() -> Exit? {
         var status: Int32 = 0
@@ -106,6 +114,12 @@ struct ShellChild {
         let signal = status & 0x7F
         return signal == 0 ? .exited((status >> 8) & 0xFF) : .signalled(signal)
     }
+}
+
+/// `posix_spawn` or `pipe` failed.
+struct SpawnFailure: Error, CustomStringConvertible {
+    var code: Int32
+    var description: String { String(cString: strerror(code)) }
 }
 
 /// Runs `body` with a NULL-terminated C array of `strings`.

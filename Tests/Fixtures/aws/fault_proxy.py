@@ -11,11 +11,17 @@ unchanged to the upstream (moto_server), except:
 * ``throttle_percent`` percent of all requests are answered with a throttling
   error (HTTP 400 ``Throttling`` for query/XML services, HTTP 400
   ``TooManyRequestsException`` for Organizations and ``ThrottlingException``
-  for other JSON services).
+  for other JSON services);
+* with ``sticky_next_token``, every Organizations ``ListAccountsForParent``
+  is forwarded without its ``NextToken`` and answered with the same
+  ``NextToken`` added, as a broken server that repeats its token would;
+* with ``ou_cycle``, every Organizations ``ListOrganizationalUnitsForParent``
+  of an OU lists that OU again among its children (an OU as its own child).
 
 The control file is JSON, for example::
 
-    {"deny_assume_role": ["111111111111"], "throttle_percent": 0}
+    {"deny_assume_role": ["111111111111"], "throttle_percent": 0,
+     "sticky_next_token": false, "ou_cycle": false}
 
 It is read again on every request, so a test lifts a fault by rewriting it
 (write it atomically: a half-written file counts as "no faults" and is logged).
@@ -115,7 +121,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
 
         log(f"FORWARD {self.command} {describe_request(self.headers, self.path, body)}")
-        self.forward(body)
+        self.forward(body, control)
 
     def fault_for(self, body, control):
         params = {}
@@ -162,7 +168,36 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return 400, "text/xml", payload, f"Throttling {params.get('Action', self.path)}"
         return None
 
-    def forward(self, body):
+    def rewrite(self, body, control):
+        """The request body to forward, and a function that rewrites the answer."""
+        target = self.headers.get("X-Amz-Target") or ""
+        if not target.startswith("AWSOrganizations"):
+            return body, None
+        operation = target.split(".")[-1]
+        try:
+            request = json.loads(body or b"{}")
+        except ValueError:
+            return body, None
+        if control.get("sticky_next_token") and operation == "ListAccountsForParent":
+            request.pop("NextToken", None)
+
+            def sticky(answer):
+                answer["NextToken"] = "fleetform-sticky-token"
+                log(f"INJECTED StickyNextToken {operation} {request.get('ParentId')}")
+                return answer
+            return json.dumps(request).encode(), sticky
+        parent = str(request.get("ParentId", ""))
+        if control.get("ou_cycle") and operation == "ListOrganizationalUnitsForParent" and parent.startswith("ou-"):
+            def cycle(answer):
+                answer.setdefault("OrganizationalUnits", []).append(
+                    {"Id": parent, "Arn": f"arn:aws:organizations::ou/{parent}", "Name": "itself"})
+                log(f"INJECTED OUCycle {parent}")
+                return answer
+            return body, cycle
+        return body, None
+
+    def forward(self, body, control):
+        body, rewrite = self.rewrite(body, control)
         headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
         if body or self.command in ("POST", "PUT", "PATCH"):
             headers["Content-Length"] = str(len(body))
@@ -171,6 +206,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             connection.request(self.command, self.path, body=body, headers=headers)
             response = connection.getresponse()
             payload = response.read()
+            if rewrite is not None and response.status == 200:
+                payload = json.dumps(rewrite(json.loads(payload or b"{}"))).encode()
             reply_headers = [(k, v) for k, v in response.getheaders()
                              if k.lower() not in HOP_BY_HOP and k.lower() != "content-length"]
             self.reply(response.status, reply_headers, payload)
