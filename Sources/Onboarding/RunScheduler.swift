@@ -113,7 +113,8 @@ public struct RunScheduler: Sendable {
                 events(.preflightSkipped(accounts: jobs.count, template: template))
             }
         }
-        let checked = toRun.filter { job in !unchecked.contains { $0.record.jobID == job.record.jobID } }
+        let uncheckedIDs = Set(unchecked.map(\.record.jobID))
+        let checked = toRun.filter { !uncheckedIDs.contains($0.record.jobID) }
         if let preflight = request.preflight, !checked.isEmpty {
             let accounts = checked.map(\.account)
             let check = Task { await preflight(accounts) }
