@@ -45,3 +45,18 @@ public enum OnboardingStatus: String, Sendable, CaseIterable, Codable {
     case destroyed
     case drifted
 }
+
+extension OnboardingStatus {
+    /// An account's status after a job of it ended with `status` (a successful destroy
+    /// is `destroyed`, decided where the job is recorded).
+    public init(_ status: JobStatus) {
+        switch status {
+        case .pending: self = .pending
+        case .running: self = .running
+        case .succeeded: self = .succeeded
+        case .failed: self = .failed
+        case .interrupted: self = .interrupted
+        case .skipped: self = .skipped
+        }
+    }
+}

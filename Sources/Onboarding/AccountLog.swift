@@ -34,12 +34,12 @@ public struct AccountLog: Sendable, Equatable {
         if let path = existingLog(latest) { return AccountLog(notes: [], logPath: path) }
         if let runID {
             throw Failure.noLogInRun(accountID: accountID, runID: runID, status: latest.status.rawValue,
-                                     detail: latest.error ?? latest.skipReason)
+                                     detail: latest.error ?? latest.skipReason?.rawValue)
         }
         var notes: [String]
         switch latest.status {
         case .skipped:
-            notes = ["# fleetform: run \(latest.runID) skipped this account (\(latest.skipReason ?? "skipped")); terraform did not run"]
+            notes = ["# fleetform: run \(latest.runID) skipped this account (\(latest.skipReason?.rawValue ?? "skipped")); terraform did not run"]
         default:
             notes = ["# fleetform: job \(latest.jobID) of run \(latest.runID) \(latest.status.rawValue) before terraform ran: \(latest.error ?? "no error recorded")"]
         }

@@ -1,4 +1,3 @@
-import Crypto
 import FleetformBasics
 import Foundation
 import Inventory
@@ -31,9 +30,8 @@ struct JobContext: Sendable {
         // run may just have written the state.
         if job.record.operation == .destroy,
            !FileManager.default.fileExists(atPath: layout.stateFile(accountID: accountID).path) {
-            let reason = RunScheduler.noStateReason
-            try? database.skipJobs([job.record.jobID], reason: reason)
-            return RunScheduler.summary(job, status: .skipped, skipReason: reason)
+            try? database.skipJobs([job.record.jobID], reason: .nothingToDestroy)
+            return RunScheduler.summary(job, status: .skipped, skipReason: .nothingToDestroy)
         }
 
         var attempt = 0
@@ -54,19 +52,21 @@ struct JobContext: Sendable {
             events(.jobStarted(accountID: accountID, attempt: attempt))
 
             let outcome = await runAttempt(job, log: logPath)
-            let termination = outcome.termination.map(Self.describe) ?? "not started"
             switch outcome.result.status {
             case .failed where !stop.isStopRequested && attempt < options.maxAttempts && outcome.transient:
                 let delay = backoff(attempt: attempt)
-                try? database.finishAttempt(jobID: job.record.jobID, attempt: attempt, termination: termination,
-                                            transient: true, error: outcome.result.error)
+                try? database.finishAttempt(
+                    jobID: job.record.jobID, LastAttempt(attempt: attempt, termination: outcome.termination, transient: true),
+                    error: outcome.result.error)
                 events(.attemptFailed(accountID: accountID, attempt: attempt,
                                       error: outcome.result.error ?? "failed", delay: delay))
-                await sleep(delay)
+                // A stop during the wait is seen by the check at the top of the loop.
+                _ = await stop.sleep(for: delay)
                 continue
             default:
                 var summary = finish(job, attempts: attempt, logPath: logPath.path, result: outcome.result,
-                                     lastAttempt: (attempt, termination, outcome.transient))
+                                     lastAttempt: LastAttempt(attempt: attempt, termination: outcome.termination,
+                                                              transient: outcome.transient))
                 summary.changes = outcome.changes
                 return summary
             }
@@ -75,9 +75,9 @@ struct JobContext: Sendable {
 
     private struct AttemptOutcome {
         var result: JobResult
-        var termination: TerraformRunner.Termination?
+        var termination: ProcessTermination?
         var transient: Bool
-        var changes: TerraformReport.ChangeSummary?
+        var changes: PlanChanges?
     }
 
     /// One attempt: render, init if needed, then the job's terraform command.
@@ -93,19 +93,20 @@ struct JobContext: Sendable {
             return failure
         }
 
+        let invocation: any TerraformInvocation = switch job.record.operation {
+        case .apply: ApplyInvocation()
+        case .plan: PlanInvocation()
+        case .destroy: DestroyInvocation()
+        }
         let outcome: TerraformRunner.Outcome
         do {
-            switch job.record.operation {
-            case .apply: outcome = try await runTerraform(ApplyInvocation(), job: job, workspace: workspace, log: log)
-            case .plan: outcome = try await runTerraform(PlanInvocation(), job: job, workspace: workspace, log: log)
-            case .destroy: outcome = try await runTerraform(DestroyInvocation(), job: job, workspace: workspace, log: log)
-            }
+            outcome = try await runTerraform(invocation, job: job, workspace: workspace, log: log)
         } catch let stopped as StoppedBeforeStart {
             return stopped.outcome
         } catch {
             return AttemptOutcome(result: JobResult(status: .failed, error: "\(error)"), transient: false)
         }
-        return evaluate(outcome, operation: job.record.operation)
+        return evaluate(outcome, of: invocation, operation: job.record.operation)
     }
 
     /// A stop was requested before a terraform could start: none may start after a stop.
@@ -118,74 +119,40 @@ struct JobContext: Sendable {
     }
 
     /// `terraform init`, unless the workspace is already initialised for the same
-    /// template, backend and lock file. The first init of a template runs alone.
+    /// template, backend and lock file (see `InitMarker`). The first init of a template
+    /// runs alone (see `InitGate`).
     private func initialise(_ job: RunScheduler.PreparedJob, workspace: URL, log: URL) async -> AttemptOutcome? {
-        let marker = workspace.appendingPathComponent(".terraform/fleetform-init")
-        let fingerprint = initFingerprint(job, workspace: workspace)
-        if let existing = try? String(contentsOf: marker, encoding: .utf8), existing == fingerprint,
-           Self.providersResolve(in: workspace) {
-            return nil
-        }
+        let marker = InitMarker(layout: layout, terraformVersion: renderer.terraformVersion, runner: runner)
+        if marker.isCurrent(job.rendering, workspace: workspace) { return nil }
         let template = job.record.template
-        let lockPath = workspace.appendingPathComponent(".terraform.lock.hcl")
+        let lockPath = workspace.appendingPathComponent(InitMarker.lockFileName)
         let admission = await gate.enter(template)
         if case .shared(let lockFile?) = admission, !FileManager.default.fileExists(atPath: lockPath.path) {
             // With the checksums recorded, this init links the provider from the cache
             // instead of installing it into the cache beside others doing the same.
             try? lockFile.write(to: lockPath, options: .atomic)
         }
+        let invocation = InitInvocation()
         let outcome: TerraformRunner.Outcome
         do {
-            outcome = try await runTerraform(InitInvocation(), job: job, workspace: workspace, log: log)
+            outcome = try await runTerraform(invocation, job: job, workspace: workspace, log: log)
         } catch {
             if admission == .alone { await gate.leave(template, succeeded: false, lockFile: nil) }
             if let stopped = error as? StoppedBeforeStart { return stopped.outcome }
             return AttemptOutcome(result: JobResult(status: .failed, error: "\(error)"), transient: false)
         }
-        let succeeded = outcome.termination.succeeded
+        let succeeded = invocation.succeeded(outcome.termination)
         if admission == .alone {
             await gate.leave(template, succeeded: succeeded,
                              lockFile: succeeded ? FileManager.default.contents(atPath: lockPath.path) : nil)
         }
         guard succeeded else {
-            var failure = evaluate(outcome, operation: job.record.operation)
+            var failure = evaluate(outcome, of: invocation, operation: job.record.operation)
             failure.result.error = "terraform init: " + (failure.result.error ?? "failed")
             return failure
         }
-        // The lock file may have just been written by init; fingerprint what is there now.
-        try? initFingerprint(job, workspace: workspace).write(to: marker, atomically: true, encoding: .utf8)
+        marker.record(job.rendering, workspace: workspace)
         return nil
-    }
-
-    private func initFingerprint(_ job: RunScheduler.PreparedJob, workspace: URL) -> String {
-        var hasher = SHA256()
-        for file in job.rendering.template.files {
-            hasher.update(data: Array(file.path.utf8))
-            hasher.update(data: file.contents)
-        }
-        hasher.update(data: Array(job.rendering.backendJSON.utf8))
-        hasher.update(data: Array(renderer.terraformVersion.utf8))
-        // Provider links in .terraform point into the plugin cache by absolute path: a
-        // moved home or another cache needs a new init.
-        hasher.update(data: Array(layout.home.path.utf8))
-        hasher.update(data: Array(((runner.environment["TF_PLUGIN_CACHE_DIR"] ?? nil) ?? "").utf8))
-        if let lock = FileManager.default.contents(atPath: workspace.appendingPathComponent(".terraform.lock.hcl").path) {
-            hasher.update(data: lock)
-        }
-        return Hex.lowercase(hasher.finalize())
-    }
-
-    /// Whether every provider link under `.terraform/providers` still leads somewhere
-    /// (a cleaned plugin cache leaves them dangling, and terraform then refuses to run).
-    static func providersResolve(in workspace: URL) -> Bool {
-        let providers = workspace.appendingPathComponent(".terraform/providers")
-        guard let enumerator = FileManager.default.enumerator(atPath: providers.path) else { return true }
-        for case let relative as String in enumerator {
-            let path = providers.appendingPathComponent(relative).path
-            let isLink = (try? FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType) == .typeSymbolicLink
-            if isLink && !FileManager.default.fileExists(atPath: path) { return false }
-        }
-        return true
     }
 
     private func runTerraform(
@@ -206,10 +173,11 @@ struct JobContext: Sendable {
     }
 
     /// Turns terraform's exit and report into a job result.
-    private func evaluate(_ outcome: TerraformRunner.Outcome, operation: JobOperation) -> AttemptOutcome {
+    private func evaluate(
+        _ outcome: TerraformRunner.Outcome, of invocation: any TerraformInvocation, operation: JobOperation
+    ) -> AttemptOutcome {
         let report = outcome.report
-        let succeeded = outcome.termination.succeeded || (operation == .plan && outcome.termination == .exited(2))
-        if succeeded {
+        if invocation.succeeded(outcome.termination) {
             switch operation {
             case .apply:
                 guard let roleARN = report.outputs["role_arn"], !roleARN.isEmpty else {
@@ -223,15 +191,16 @@ struct JobContext: Sendable {
                     termination: outcome.termination, transient: false, changes: report.changes)
             case .plan:
                 // A plan that ends without its change summary did not finish: a Go runtime
-                // crash exits 2 as well, which would otherwise read as "has changes".
+                // crash exits 2 as well, which would otherwise read as "has changes". Which
+                // changes there are is the summary's to say, here and everywhere after.
                 guard let changes = report.changes else {
                     return AttemptOutcome(
                         result: JobResult(status: .failed, error: report.firstError?.oneLine
-                            ?? "terraform plan \(Self.describe(outcome.termination)) without a change summary (did it crash? see the log)"),
+                            ?? "terraform plan \(outcome.termination) without a change summary (did it crash? see the log)"),
                         termination: outcome.termination, transient: false)
                 }
                 return AttemptOutcome(
-                    result: JobResult(status: .succeeded, planChanges: (changes.add, changes.change, changes.remove)),
+                    result: JobResult(status: .succeeded, planChanges: changes),
                     termination: outcome.termination, transient: false, changes: changes)
             case .destroy:
                 return AttemptOutcome(result: JobResult(status: .succeeded), termination: outcome.termination,
@@ -240,10 +209,10 @@ struct JobContext: Sendable {
         }
         if stop.isStopRequested {
             return AttemptOutcome(
-                result: JobResult(status: .interrupted, error: "interrupted (\(Self.describe(outcome.termination)))"),
+                result: JobResult(status: .interrupted, error: "interrupted (\(outcome.termination))"),
                 termination: outcome.termination, transient: false)
         }
-        let message = report.firstError?.oneLine ?? "terraform \(Self.describe(outcome.termination)) without an error message"
+        let message = report.firstError?.oneLine ?? "terraform \(outcome.termination) without an error message"
         return AttemptOutcome(
             result: JobResult(status: .failed, error: message), termination: outcome.termination,
             transient: TransientErrors.isTransient(report: report), changes: report.changes)
@@ -251,7 +220,7 @@ struct JobContext: Sendable {
 
     private func finish(
         _ job: RunScheduler.PreparedJob, attempts: Int, logPath: String, result: JobResult,
-        lastAttempt: (attempt: Int, termination: String, transient: Bool)? = nil, started: Bool = true
+        lastAttempt: LastAttempt? = nil, started: Bool = true
     ) -> JobSummary {
         // Each try waits out the database's busy timeout; if every one fails, closing
         // the run marks the job interrupted, so the account is not lost as `running`.
@@ -278,15 +247,6 @@ struct JobContext: Sendable {
         return capped / 2 + capped / 2 * Double.random(in: 0...1)
     }
 
-    /// Sleeps, waking early when a stop is requested.
-    private func sleep(_ duration: Duration) async {
-        let clock = ContinuousClock()
-        let deadline = clock.now + duration
-        while clock.now < deadline, !stop.isStopRequested {
-            try? await Task.sleep(for: min(.milliseconds(200), deadline - clock.now))
-        }
-    }
-
     /// A terraform from a killed fleetform may still hold the account's state lock and
     /// be creating resources; racing it would fail on the lock or, worse, duplicate them.
     /// Waits for it to end (a zombie has ended), at most `survivorTimeout`; returns why
@@ -311,6 +271,8 @@ struct JobContext: Sendable {
         events(.waitingForSurvivor(accountID: accountID, pid: process.pid))
         let clock = ContinuousClock()
         let deadline = clock.now + options.survivorTimeout
+        // Linux tells a parent when its child exits, not anyone else: another process's
+        // end is seen by looking, here every 250 ms. A stop ends the wait at once.
         while ProcessGroup.liveness(of: process) == .running {
             if stop.isStopRequested {
                 return JobResult(status: .interrupted, error: "not started: the run was interrupted")
@@ -321,16 +283,9 @@ struct JobContext: Sendable {
                     (pid \(process.pid), --survivor-timeout); wait for it, or stop it with kill -INT -- -\(process.pid)
                     """)
             }
-            try? await Task.sleep(for: min(.milliseconds(250), deadline - clock.now))
+            _ = await stop.sleep(for: min(.milliseconds(250), deadline - clock.now))
         }
         try? database.clearTerraformPID(jobID: survivor.jobID)
         return nil
-    }
-
-    static func describe(_ termination: TerraformRunner.Termination) -> String {
-        switch termination {
-        case .exited(let code): "exit \(code)"
-        case .signaled(let signal): "signal \(signal)"
-        }
     }
 }

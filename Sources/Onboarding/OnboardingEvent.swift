@@ -1,5 +1,5 @@
+import FleetformBasics
 import Inventory
-import Terraform
 
 /// What a run reports as it goes, for the command line to show. The scheduler never
 /// prints: a progress line, a log or a test can all consume the same events.
@@ -19,6 +19,8 @@ public enum OnboardingEvent: Sendable {
     case jobFinished(JobSummary)
     /// Failures exceeded the tolerance: no new job will start.
     case toleranceExceeded(failed: Int, allowed: Int)
+    /// Something the user should know that changes nothing about the run's result.
+    case notice(RunNotice)
     case runFinished(RunReport)
 }
 
@@ -30,9 +32,10 @@ public struct JobSummary: Sendable, Equatable {
     public var status: JobStatus
     public var attempts: Int
     public var roleARN: String?
-    public var changes: TerraformReport.ChangeSummary?
+    /// What a plan found, or what an apply or destroy changed.
+    public var changes: PlanChanges?
     public var error: String?
-    public var skipReason: String?
+    public var skipReason: SkipReason?
     public var logPath: String?
 }
 
@@ -46,5 +49,30 @@ public struct RunReport: Sendable, Equatable {
 
     public func count(_ status: JobStatus) -> Int {
         jobs.count { $0.status == status }
+    }
+
+    /// Whether any plan of the run has changes: what `plan --detailed-exitcode` exits 2 for.
+    public var hasChanges: Bool {
+        command == .plan && jobs.contains { $0.changes?.hasChanges == true }
+    }
+}
+
+/// What a run tells the user on the way, beside its progress.
+public enum RunNotice: Sendable, Equatable, CustomStringConvertible {
+    /// An earlier run's fleetform is gone; its unfinished jobs are now interrupted.
+    case abandonedRunClosed(AbandonedRun)
+    /// The home is on NFS or similar, where its locks may not hold.
+    case homeOnNetworkFileSystem(path: String, kind: String)
+    /// Memory lowered the number of terraform processes at once.
+    case parallelismLowered(String)
+
+    public var description: String {
+        switch self {
+        case .abandonedRunClosed(let run):
+            "run \(run.runID) was cut off (its fleetform process is gone); \(run.interruptedJobs) unfinished jobs are now interrupted and `fleetform retry` will run them"
+        case .homeOnNetworkFileSystem(let path, let kind):
+            "warning: the home \(path) is on a network file system (\(kind)); a home must not be shared between machines, and its locks may not hold there"
+        case .parallelismLowered(let notice): notice
+        }
     }
 }

@@ -1,4 +1,3 @@
-import Crypto
 import FleetformBasics
 import Foundation
 import Inventory
@@ -9,6 +8,8 @@ import Terraform
 public struct RunRequest: Sendable {
     public var command: RunCommand
     public var jobs: [PlannedJob]
+    /// Every template the jobs name, loaded and checked before the request was made.
+    public var templates: [String: TerraformTemplate]
     public var options: OnboardingOptions
     /// Checks the accounts about to run terraform and returns why each one that cannot
     /// be entered fails (see `AccessPreflight`); nil skips the check.
@@ -17,11 +18,12 @@ public struct RunRequest: Sendable {
     /// run says which it did not check, and why.
     public var preflightWanted: Bool
 
-    public init(command: RunCommand, jobs: [PlannedJob], options: OnboardingOptions,
+    public init(command: RunCommand, jobs: [PlannedJob], templates: [String: TerraformTemplate], options: OnboardingOptions,
                 preflight: (@Sendable ([AccountRecord]) async -> [String: String])? = nil,
                 preflightWanted: Bool? = nil) {
         self.command = command
         self.jobs = jobs
+        self.templates = templates
         self.options = options
         self.preflight = preflight
         self.preflightWanted = preflightWanted ?? (preflight != nil)
@@ -62,11 +64,7 @@ public struct RunScheduler: Sendable {
         let started = clock.now
         let renderer = WorkspaceRenderer(layout: layout, terraformVersion: terraformVersion)
 
-        // Everything that can fail on bad input fails here, before the run is recorded.
-        var templates: [String: TerraformTemplate] = [:]
-        for name in Set(request.jobs.map(\.template)) {
-            templates[name] = try TemplateCatalog.load(name)
-        }
+        let templates = request.templates
         let accounts = Dictionary(try database.allAccounts().map { ($0.accountID, $0) }, uniquingKeysWith: { a, _ in a })
         let appliedHashes = try database.appliedConfigHashes()
         let survivors = try database.recordedTerraformPIDs(accountIDs: request.jobs.map(\.accountID))
@@ -80,7 +78,7 @@ public struct RunScheduler: Sendable {
 
         var toRun: [PreparedJob] = []
         var summaries: [JobSummary] = []
-        var skipped: [String: [Int64]] = [:]
+        var skipped: [SkipReason: [Int64]] = [:]
         for record in records {
             guard let account = accounts[record.accountID], let template = templates[record.template] else { continue }
             let rendering = renderer.rendering(
@@ -107,7 +105,7 @@ public struct RunScheduler: Sendable {
         var preflightFailures = 0
         // Only templates that enter the account through its access role are checked:
         // a template without `access_role_name` would fail a check it never needs.
-        let unchecked = toRun.filter { !(templates[$0.record.template]?.declaredVariables.contains("access_role_name") ?? true) }
+        let unchecked = toRun.filter { !$0.rendering.template.declaredVariables.contains(TemplateVariables.accessRoleName) }
         if request.preflightWanted {
             for (template, jobs) in Dictionary(grouping: unchecked, by: \.record.template) {
                 events(.preflightSkipped(accounts: jobs.count, template: template))
@@ -120,10 +118,8 @@ public struct RunScheduler: Sendable {
             let check = Task { await preflight(accounts) }
             // Ctrl-C during a long preflight cancels it: its calls end at once.
             let watcher = Task {
-                while !Task.isCancelled {
-                    if stop.isStopRequested { check.cancel(); return }
-                    try? await Task.sleep(for: .milliseconds(100))
-                }
+                await stop.waitUntilStopped()
+                if !Task.isCancelled { check.cancel() }
             }
             var failures = await check.value
             watcher.cancel()
@@ -171,7 +167,7 @@ public struct RunScheduler: Sendable {
         let finished = await queue.finished
         let remaining = await queue.remaining
         if !stop.isStopRequested {
-            try database.skipJobs(remaining.map(\.record.jobID), reason: "failure tolerance exceeded")
+            try database.skipJobs(remaining.map(\.record.jobID), reason: .toleranceExceeded)
         }
         for job in remaining {
             let summary: JobSummary
@@ -181,7 +177,7 @@ public struct RunScheduler: Sendable {
                                        started: false)
                 summary = Self.summary(job, status: .interrupted, error: error)
             } else {
-                summary = Self.summary(job, status: .skipped, skipReason: "failure tolerance exceeded")
+                summary = Self.summary(job, status: .skipped, skipReason: .toleranceExceeded)
             }
             summaries.append(summary)
             events(.jobFinished(summary))
@@ -192,7 +188,7 @@ public struct RunScheduler: Sendable {
         if stop.isStopRequested || summaries.contains(where: { $0.status == .interrupted }) {
             outcome = .interrupted
         } else if summaries.contains(where: { $0.status == .failed })
-                    || summaries.contains(where: { $0.skipReason == "failure tolerance exceeded" }) {
+                    || summaries.contains(where: { $0.skipReason?.failsTheRun == true }) {
             outcome = .failed
         } else {
             outcome = .succeeded
@@ -208,13 +204,13 @@ public struct RunScheduler: Sendable {
 
     /// Why a job need not run, or nil. Whether a destroy has state to destroy is left to
     /// the job when a survivor of a killed run may still be writing that state.
-    private func skipReason(_ job: PreparedJob, appliedHash: String?, force: Bool, survivor: Bool) -> String? {
+    private func skipReason(_ job: PreparedJob, appliedHash: String?, force: Bool, survivor: Bool) -> SkipReason? {
         switch job.record.operation {
         case .apply:
-            if !force, appliedHash == job.rendering.configHash { return "up to date" }
+            if !force, appliedHash == job.rendering.configHash { return .upToDate }
         case .destroy:
             if !survivor, !FileManager.default.fileExists(atPath: layout.stateFile(accountID: job.account.accountID).path) {
-                return Self.noStateReason
+                return .nothingToDestroy
             }
         case .plan:
             break
@@ -222,54 +218,10 @@ public struct RunScheduler: Sendable {
         return nil
     }
 
-    static let noStateReason = "nothing to destroy: no state"
-
     static func summary(_ job: PreparedJob, status: JobStatus, attempts: Int = 0, error: String? = nil,
-                        skipReason: String? = nil) -> JobSummary {
+                        skipReason: SkipReason? = nil) -> JobSummary {
         JobSummary(accountID: job.account.accountID, accountName: job.account.name, operation: job.record.operation,
                    status: status, attempts: attempts, roleARN: nil, changes: nil, error: error,
                    skipReason: skipReason, logPath: nil)
-    }
-}
-
-/// Hands out jobs to workers and counts failures against the tolerance.
-actor JobQueue {
-    private var pending: [RunScheduler.PreparedJob]
-    private let allowedFailures: Int?
-    private var failures = 0
-    private(set) var finished: [JobSummary] = []
-
-    init(jobs: [RunScheduler.PreparedJob], allowedFailures: Int?, failures: Int = 0) {
-        pending = jobs.reversed()
-        self.allowedFailures = allowedFailures
-        self.failures = failures
-    }
-
-    /// The next job, or nil when none may start: all taken, stopped, or too many failures.
-    func next(stop: StopController) -> RunScheduler.PreparedJob? {
-        guard !stop.isStopRequested, !toleranceExceeded else { return nil }
-        return pending.popLast()
-    }
-
-    /// Records a finished job; true when this failure is the one that exceeds the tolerance.
-    func record(_ summary: JobSummary) -> Bool {
-        finished.append(summary)
-        guard summary.status == .failed else { return false }
-        failures += 1
-        guard let allowedFailures else { return false }
-        return failures == allowedFailures + 1
-    }
-
-    func toleranceState() -> (failed: Int, allowed: Int) {
-        (failures, allowedFailures ?? -1)
-    }
-
-    private var toleranceExceeded: Bool {
-        guard let allowedFailures else { return false }
-        return failures > allowedFailures
-    }
-
-    var remaining: [RunScheduler.PreparedJob] {
-        pending.reversed()
     }
 }

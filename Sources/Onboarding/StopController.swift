@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 import Terraform
 
@@ -9,6 +10,10 @@ public final class StopController: Sendable {
         var stopRequested = false
         var killed = false
         var running: Set<Int32> = []
+        /// Tasks waiting for a stop, resumed by the first one.
+        var waiters: [UUID: CheckedContinuation<Void, Never>] = [:]
+        /// Waits cancelled before they could register (see `waitUntilStopped`).
+        var cancelledWaits: Set<UUID> = []
     }
 
     private let state = Mutex(State())
@@ -22,12 +27,67 @@ public final class StopController: Sendable {
     /// The first Ctrl-C. Returns how many terraform processes were signalled.
     @discardableResult
     public func requestStop() -> Int {
-        let pids = state.withLock { state -> Set<Int32> in
+        let (pids, waiters) = state.withLock { state -> (Set<Int32>, [CheckedContinuation<Void, Never>]) in
             state.stopRequested = true
-            return state.running
+            defer { state.waiters = [:] }
+            return (state.running, Array(state.waiters.values))
         }
         pids.forEach(ProcessGroup.interrupt)
+        waiters.forEach { $0.resume() }
         return pids.count
+    }
+
+    /// The first Ctrl-C: stop starting jobs, ask running terraform to stop, and kill
+    /// whatever still runs when `grace` has passed.
+    public func beginGracefulStop(grace: Duration) -> Int {
+        let signalled = requestStop()
+        Task.detached { [self] in
+            try? await Task.sleep(for: grace)
+            killRunning()
+        }
+        return signalled
+    }
+
+    /// Returns once a stop is requested, or at once when the calling task is cancelled:
+    /// a wait that never polls, so a stop is seen the moment it comes.
+    public func waitUntilStopped() async {
+        let id = UUID()
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { state -> Bool in
+                    // A cancellation that came first left its mark: do not wait for it again.
+                    if state.stopRequested || state.cancelledWaits.remove(id) != nil { return true }
+                    state.waiters[id] = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                if let waiter = state.waiters.removeValue(forKey: id) { return waiter }
+                // After a stop every waiter has been resumed, or will not wait.
+                if !state.stopRequested { state.cancelledWaits.insert(id) }
+                return nil
+            }
+            waiter?.resume()
+        }
+    }
+
+    /// Sleeps for `duration`, or less when a stop comes first; true when it did.
+    public func sleep(for duration: Duration) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                try? await Task.sleep(for: duration)
+                return false
+            }
+            group.addTask {
+                await self.waitUntilStopped()
+                return true
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first || isStopRequested
+        }
     }
 
     /// The grace period ran out, or a second Ctrl-C.

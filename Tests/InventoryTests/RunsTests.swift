@@ -172,13 +172,45 @@ import Testing
         let jobs = try start("r1", accounts: ["000000000001"])
         for attempt in 1...3 {
             try db.startAttempt(jobID: jobs[0].jobID, attempt: attempt, configHash: "h", logPath: "/l")
-            try db.finishAttempt(jobID: jobs[0].jobID, attempt: attempt, termination: "exit 1", transient: attempt < 3,
+            try db.finishAttempt(jobID: jobs[0].jobID,
+                                 LastAttempt(attempt: attempt, termination: attempt < 3 ? .exited(1) : nil, transient: attempt < 3),
                                  error: "Throttling")
         }
-        let rows = try db.read { try Row.fetchAll($0, sql: "SELECT attempt, transient FROM job_attempts ORDER BY attempt") }
-        #expect(rows.map { $0["attempt"] as Int } == [1, 2, 3])
-        #expect(rows.map { $0["transient"] as Bool } == [true, true, false])
+        let attempts = try db.read { try AttemptRecord.order(AttemptRecord.Columns.attempt).fetchAll($0) }
+        #expect(attempts.map(\.attempt) == [1, 2, 3])
+        #expect(attempts.map(\.transient) == [true, true, false])
+        // Stored as terraform's exit, read back typed; an attempt without terraform has none.
+        #expect(attempts.map(\.termination) == [.exited(1), .exited(1), nil])
+        let stored = try db.read { try String.fetchAll($0, sql: "SELECT coalesce(termination, 'NULL') FROM job_attempts ORDER BY attempt") }
+        #expect(stored == ["exit 1", "exit 1", "NULL"])
         #expect(try db.latestJob(accountID: "000000000001")?.attempts == 3)
+    }
+
+    /// A value a newer fleetform (or a hand edit) wrote is an error naming the row, never
+    /// a guess: reading `apply` for an unknown operation would onboard an account.
+    @Test func unknownStoredValuesAreErrorsNamingTheRow() throws {
+        let jobs = try start("r1", accounts: ["000000000001"])
+        try db.write { db in
+            try db.execute(sql: "PRAGMA ignore_check_constraints = ON")
+            try db.execute(sql: "UPDATE jobs SET skip_reason = 'cosmic rays' WHERE job_id = ?", arguments: [jobs[0].jobID])
+            try db.execute(sql: "UPDATE runs SET outcome = 'exploded' WHERE run_id = 'r1'")
+        }
+        #expect {
+            _ = try db.latestJob(accountID: "000000000001")
+        } throws: { error in
+            "\(error)" == "the inventory database has an unknown skip_reason 'cosmic rays' in jobs row \(jobs[0].jobID); upgrade fleetform"
+        }
+        #expect {
+            _ = try db.runSummaries()
+        } throws: { error in
+            "\(error)".contains("unknown outcome 'exploded' in runs row r1")
+        }
+        try db.write { db in
+            try db.execute(sql: "UPDATE job_attempts SET termination = 'vanished'")
+            try db.execute(sql: "INSERT INTO job_attempts (job_id, attempt, started_at, termination) VALUES (?, 1, 'now', 'vanished')",
+                           arguments: [jobs[0].jobID])
+        }
+        #expect(throws: InventoryRowError.self) { _ = try db.read { try AttemptRecord.fetchAll($0) } }
     }
 
     @Test func skippedNeverRunAccountsShowAsSkippedButHistoryWins() throws {
@@ -187,11 +219,12 @@ import Testing
         try db.finishJob(jobID: first[0].jobID, result: JobResult(status: .succeeded, roleARN: "arn"))
         try db.finishRun(runID: "r1", outcome: .succeeded)
         let second = try start("r2", accounts: ["000000000001", "000000000002"])
-        try db.skipJob(jobID: second[0].jobID, reason: "up to date")
-        try db.skipJob(jobID: second[1].jobID, reason: "failure tolerance exceeded")
+        try db.skipJobs([second[0].jobID], reason: .upToDate)
+        try db.skipJobs([second[1].jobID], reason: .toleranceExceeded)
         #expect(try status("000000000001")?.status == .succeeded)
         #expect(try status("000000000002")?.status == .skipped)
         #expect(try status("000000000003")?.status == .neverRun)
         #expect(try db.runSummaries().first?.skipped == 2)
+        #expect(try db.latestJob(accountID: "000000000002")?.skipReason == .toleranceExceeded)
     }
 }

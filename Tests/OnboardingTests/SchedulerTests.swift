@@ -34,7 +34,7 @@ import TestSupport
         var environment = ProcessInfo.processInfo.environment
         environment.merge(control.environment) { _, new in new }
         do {
-            let terraform = try await RunPreparation.terraformRunner(
+            let terraform = try await TerraformSetup.runner(
                 explicitPath: terraformPath, layout: layout, environment: environment, debugLog: false)
             var runner = terraform.runner
             runner.environment["FLEETFORM_FIXTURE_CONTROL"] = control.directory.path
@@ -57,6 +57,7 @@ import TestSupport
         let operation: JobOperation = command == .destroy ? .destroy : command == .plan ? .plan : .apply
         let report = try await scheduler(terraformPath: terraformPath).run(
             RunRequest(command: command, jobs: ids.map { PlannedJob(accountID: $0, operation: operation, template: template) },
+                       templates: [template: try TemplateCatalog.load(template)],
                        options: OnboardingOptions(parallel: parallel, failureTolerance: tolerance, maxAttempts: maxAttempts,
                                                   force: force, retryBaseDelay: .milliseconds(20)),
                        preflight: preflight),
@@ -89,7 +90,7 @@ import TestSupport
         let before = control.executions().count
         let (again, _) = try await run(ids: ids)
         #expect(again.outcome == .succeeded)
-        #expect(again.jobs.allSatisfy { $0.status == .skipped && $0.skipReason == "up to date" })
+        #expect(again.jobs.allSatisfy { $0.status == .skipped && $0.skipReason == .upToDate })
         #expect(control.executions().count == before)
         let logs = layout.logDirectory(runID: again.runID)
         #expect(!FileManager.default.fileExists(atPath: logs.path), "no terraform should have run")
@@ -105,7 +106,7 @@ import TestSupport
         #expect(report.outcome == .failed)
         #expect(report.count(.failed) == 2)
         #expect(report.count(.skipped) == 4)
-        #expect(report.jobs.filter { $0.status == .skipped }.allSatisfy { $0.skipReason == "failure tolerance exceeded" })
+        #expect(report.jobs.filter { $0.status == .skipped }.allSatisfy { $0.skipReason == .toleranceExceeded })
         // Only the two failing accounts ever started terraform's apply.
         #expect(Set(control.executions().map(\.account)) == Set(ids.prefix(2)))
         #expect(events.contains { if case .toleranceExceeded(2, 1) = $0 { true } else { false } })
@@ -197,6 +198,35 @@ import TestSupport
         #expect(control.executions().isEmpty)
     }
 
+    /// The first init of a template runs alone (InitGate): terraform's plugin cache is not
+    /// safe for concurrent installs. A wrapper logs each init's start and end, with a
+    /// pause so that overlapping inits would be seen; the first must end before any
+    /// other starts, and the rest then run in parallel.
+    @Test func theFirstInitRunsAloneAndTheOthersTogether() async throws {
+        let ids = try accounts(4)
+        let real = try TerraformLocator.locate(explicit: nil, environment: ProcessInfo.processInfo.environment)
+        let events = control.directory.url.appendingPathComponent("inits.log").path
+        let wrapper = try control.directory.write("terraform-logging-inits", """
+            #!/bin/sh
+            if [ "$1" = init ]; then
+              echo "start $$" >> '\(events)'; sleep 0.5
+              '\(real)' "$@"; code=$?
+              echo "end $$" >> '\(events)'; exit $code
+            fi
+            exec '\(real)' "$@"
+            """)
+        chmod(wrapper, 0o755)
+        let (report, _) = try await run(ids: ids, parallel: 4, terraformPath: wrapper)
+        #expect(report.count(.succeeded) == 4)
+        let lines = try String(contentsOfFile: events, encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(lines.count == 8, "one init per account: \(lines)")
+        let first = try #require(lines.first?.split(separator: " ").last)
+        #expect(lines.dropFirst().first == "end \(first)", "another init started while the first ran: \(lines)")
+        // After the first, the others overlap: all three start before the first of them ends.
+        let rest = Array(lines.dropFirst(2))
+        #expect(rest.prefix(3).allSatisfy { $0.hasPrefix("start") }, "the later inits ran one at a time: \(lines)")
+    }
+
     /// A Go runtime crash also exits 2; without a change summary, a plan failed.
     @Test func aPlanThatCrashesIsAFailureNotChanges() async throws {
         let ids = try accounts(1)
@@ -212,7 +242,7 @@ import TestSupport
         let job = try #require(report.jobs.first)
         #expect(job.status == .failed)
         #expect(job.error == "terraform plan exit 2 without a change summary (did it crash? see the log)")
-        #expect(try database.jobs(runID: report.runID).first?.planAdd == nil)
+        #expect(try database.jobs(runID: report.runID).first?.planChanges == nil)
     }
 
     /// `destroy` must wait for a survivor of a killed run before deciding there is no
@@ -287,8 +317,8 @@ import TestSupport
         #expect(try database.accountStatuses().allSatisfy { $0.status == .neverRun })
         #expect(control.executions().isEmpty)
         let job = try #require(try database.latestJob(accountID: ids[0]))
-        #expect(job.planAdd == 1)
-        #expect(job.planDestroy == 0)
+        #expect(job.planChanges == PlanChanges(add: 1, change: 0, destroy: 0))
+        #expect(plan.hasChanges)
     }
 
     @Test func destroyMarksAccountsDestroyed() async throws {

@@ -10,17 +10,34 @@ import Testing
         #expect(InitInvocation().arguments == ["init", "-input=false", "-no-color", "-lock-timeout=60s"])
         #expect(PlanInvocation().arguments
             == ["plan", "-input=false", "-no-color", "-json", "-detailed-exitcode", "-lock-timeout=60s"])
-        #expect(PlanInvocation(destroy: true).arguments.last == "-destroy")
         #expect(ApplyInvocation().arguments
             == ["apply", "-auto-approve", "-input=false", "-no-color", "-json", "-lock-timeout=60s"])
         #expect(DestroyInvocation().arguments
             == ["destroy", "-auto-approve", "-input=false", "-no-color", "-json", "-lock-timeout=60s"])
-        #expect(OutputInvocation().arguments == ["output", "-json", "-no-color"])
         var apply = ApplyInvocation()
         apply.lockTimeout = "5m"
         #expect(apply.arguments.last == "-lock-timeout=5m")
-        #expect(!InitInvocation().emitsJSON)
-        #expect(ApplyInvocation().emitsJSON)
+    }
+
+    /// terraform-exec's `Plan` returns (hasChanges, err) from `-detailed-exitcode`: exit 2
+    /// is a successful plan, for plan only.
+    @Test func planAcceptsItsHasChangesExitCodeAndNoOtherCommandDoes() {
+        #expect(PlanInvocation().succeeded(.exited(0)))
+        #expect(PlanInvocation().succeeded(.exited(PlanInvocation.hasChangesExitCode)))
+        #expect(!PlanInvocation().succeeded(.exited(1)))
+        #expect(!PlanInvocation().succeeded(.signaled(2)))
+        #expect(!ApplyInvocation().succeeded(.exited(2)))
+        #expect(!InitInvocation().succeeded(.exited(2)))
+        #expect(DestroyInvocation().succeeded(.exited(0)))
+    }
+
+    @Test func terminationsReadBackWhatTheyStore() {
+        for termination in [ProcessTermination.exited(0), .exited(2), .signaled(9)] {
+            #expect(ProcessTermination(storedText: termination.description) == termination)
+        }
+        #expect(ProcessTermination.exited(1).description == "exit 1")
+        #expect(ProcessTermination(storedText: "not started") == nil)
+        #expect(ProcessTermination(storedText: "exit x") == nil)
     }
 
     @Test func environmentBlanksDebugLogsAndKeepsTheUsersSettings() {

@@ -1,3 +1,4 @@
+import FleetformBasics
 import Testing
 @testable import Terraform
 
@@ -19,7 +20,7 @@ import Testing
             "not json at all",
         ])
         #expect(report.terraformVersion == "1.11.4")
-        #expect(report.changes == TerraformReport.ChangeSummary(add: 4, change: 1, remove: 2))
+        #expect(report.changes == PlanChanges(add: 4, change: 1, destroy: 2))
         #expect(report.outputs == ["role_arn": "arn:aws:iam::012345678901:role/r", "policy_arn": "arn:aws:iam::012345678901:policy/r-policy"])
         #expect(report.diagnostics.count == 2)
         #expect(report.firstError?.oneLine

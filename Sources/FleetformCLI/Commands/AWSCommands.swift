@@ -41,28 +41,17 @@ struct InventoryDiscoverCommand: AsyncParsableCommand {
 
     func run() async throws {
         let database = try global.openDatabase()
-        let session = try AWSSessions.make()
-        let result: OrganizationDiscovery.Result
-        let defaults: DiscoveryDefaults
+        let result: InventoryDiscovery.Result
         do {
-            result = try await OrganizationDiscovery(organizations: session.organizations()).discover(
-                .init(ouIDs: ouIDs, includeSuspended: includeSuspended, includeManagement: includeManagement))
-            defaults = DiscoveryDefaults(region: try region ?? session.region(), managementAccountID: result.managementAccountID)
+            result = try await InventoryDiscovery(database: database).execute(.init(
+                options: .init(ouIDs: ouIDs, includeSuspended: includeSuspended, includeManagement: includeManagement),
+                prune: prune, region: region))
         } catch {
-            throw CommandFailure(exitCode: ExitStatus.failure, "inventory discover: \(error); nothing was written")
+            throw CommandFailure(error)
         }
-        let summary: InventoryImportSummary
-        do {
-            summary = try database.importDiscoveredAccounts(
-                result.accounts, defaults: defaults, origin: "organizations:\(result.managementAccountID)",
-                pruneUnder: prune ? result.scope : nil)
-        } catch {
-            throw CommandFailure(exitCode: ExitStatus.failure, "inventory discover: cannot record the accounts: \(error); nothing was written")
-        }
-        let enabled = result.accounts.count(where: \.enabled)
         StandardStreams.write("""
-            discovered \(result.accounts.count) accounts (\(enabled) enabled) in \(result.organizationalUnits) OUs \
-            with \(session.requests.value) requests: \(summary)
+            discovered \(result.discovered) accounts (\(result.enabled) enabled) in \(result.organizationalUnits) OUs \
+            with \(result.requests) requests: \(result.recorded)
 
             """)
     }
@@ -82,12 +71,12 @@ struct VerifyCommand: AsyncParsableCommand {
     func run() async throws {
         let database = try global.openDatabase()
         database.recoverAbandonedRunsAsReader()
-        let onboarded = try selected(try database.onboardedAccounts(includeDrifted: true), selection: selection, database: database)
+        let onboarded = try narrowed(try database.onboardedAccounts(includeDrifted: true), to: selection, database: database)
         guard !onboarded.isEmpty else {
             StandardStreams.write("No onboarded accounts to verify.\n")
             return
         }
-        let session = try AWSSessions.make()
+        let session = try awsSession()
         let outcomes = try await RoleVerifier(session: session).verify(onboarded, database: database)
         let terminal = global.terminal()
         var table = TextTable(columns: [
@@ -129,8 +118,8 @@ struct ExportCommand: AsyncParsableCommand {
 
     func run() async throws {
         let database = try global.openDatabase()
-        let records = FleetExport.records(try selected(try database.onboardedAccounts(includeDrifted: false),
-                                                       selection: selection, database: database))
+        let records = FleetExport.records(try narrowed(try database.onboardedAccounts(includeDrifted: false), to: selection,
+                                                          database: database))
         switch format {
         case .json: StandardStreams.write(FleetExport.json(records))
         case .csv: StandardStreams.write(([FleetExport.csvHeader] + FleetExport.csvRows(records)).map(CSVWriter.line).joined())
@@ -140,17 +129,23 @@ struct ExportCommand: AsyncParsableCommand {
 }
 
 /// Narrows onboarded accounts to a selection (all of them without one).
-private func selected(
-    _ onboarded: [(account: AccountRecord, state: AccountStatus)], selection: SelectionOptions, database: InventoryDatabase
+private func narrowed(
+    _ onboarded: [(account: AccountRecord, state: AccountStatus)], to selection: SelectionOptions, database: InventoryDatabase
 ) throws -> [(account: AccountRecord, state: AccountStatus)] {
-    guard !selection.selection.isEmpty else { return onboarded }
-    let wanted: Set<String>
     do {
-        wanted = Set(try selection.selection.apply(to: try database.allAccounts()).map(\.accountID))
-    } catch {
+        return try selection.selection.narrow(onboarded, accountID: \.account.accountID, database: database)
+    } catch let error as SelectionError {
         throw CommandFailure(exitCode: ExitStatus.usage, "\(error)")
     }
-    return onboarded.filter { wanted.contains($0.account.accountID) }
+}
+
+/// The command's AWS session; a malformed endpoint or region is a usage error.
+private func awsSession() throws -> AWSSession {
+    do {
+        return try AWSSessions.make()
+    } catch {
+        throw CommandFailure(error)
+    }
 }
 
 /// `fleetform preflight [selection]`: can fleetform enter every account?
@@ -177,7 +172,7 @@ struct PreflightCommand: AsyncParsableCommand {
         } catch {
             throw CommandFailure(exitCode: ExitStatus.usage, "\(error)")
         }
-        let session = try AWSSessions.make()
+        let session = try awsSession()
         let clock = ContinuousClock()
         let started = clock.now
         let failures = await AccessPreflight(session: session, concurrency: concurrency).failures(accounts)
@@ -194,28 +189,5 @@ struct PreflightCommand: AsyncParsableCommand {
 
             """)
         if !failures.isEmpty { throw CommandFailure(exitCode: ExitStatus.failure, lines: []) }
-    }
-}
-
-/// Builds the AWS session of a command, refusing endpoint variables that are not URLs
-/// (silently ignoring one would send the management account's credentials to real AWS
-/// when the user meant a local endpoint) and a region that is not a region name (it
-/// would become part of the host names signed requests go to). Both are usage errors.
-enum AWSSessions {
-    static func make() throws -> AWSSession {
-        let environment = ProcessInfo.processInfo.environment
-        let session = AWSSession(environment: environment)
-        do {
-            try EndpointResolver.validate(environment: environment)
-            _ = try session.region()
-        } catch {
-            // The do block throws only AWSConfigurationError.
-            switch error {
-            case .invalidEndpointURL, .invalidRegion: throw CommandFailure(exitCode: ExitStatus.usage, "\(error)")
-            // A missing profile or an unreadable file is reported where credentials are needed.
-            default: break
-            }
-        }
-        return session
     }
 }

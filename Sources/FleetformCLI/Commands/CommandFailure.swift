@@ -1,3 +1,6 @@
+import Onboarding
+import Terraform
+
 /// An error already phrased for the user: one or more lines for standard error, and the
 /// exit code that tells a script what kind of failure it was.
 struct CommandFailure: Error {
@@ -13,6 +16,17 @@ struct CommandFailure: Error {
         self.exitCode = exitCode
         self.lines = lines
     }
+
+    /// The one place a use case's failure becomes an exit code.
+    init(_ failure: OnboardingFailure) {
+        let code = switch failure.kind {
+        case .usage: ExitStatus.usage
+        case .noInput: ExitStatus.noInput
+        case .invalidData: ExitStatus.invalidData
+        case .failure: ExitStatus.failure
+        }
+        self.init(exitCode: code, failure.message)
+    }
 }
 
 /// The exit codes in DESIGN.md (sysexits.h values where one fits).
@@ -26,4 +40,7 @@ enum ExitStatus {
     /// The input file is missing or unreadable.
     static let noInput: Int32 = 66
     static let interrupted: Int32 = 130
+    /// `plan --detailed-exitcode` with changes, as terraform's own
+    /// (`PlanInvocation.hasChangesExitCode`).
+    static let planHasChanges: Int32 = PlanInvocation.hasChangesExitCode
 }

@@ -22,12 +22,9 @@ struct ApplyCommand: AsyncParsableCommand {
     @OptionGroup(title: "Global options") var global: GlobalOptions
 
     func run() async throws {
-        let templateName = TemplateArgument.name(template.template)
-        try await RunDriver(global: global, runOptions: run).execute(
-            .apply, force: force, allowTemplateSwitch: template.switchTemplate
-        ) { database in
-            try RunPreparation.jobs(operation: .apply, selection: selection.selection, template: templateName, database: database)
-        }
+        try await RunDriver(global: global).execute(FleetRun.Request(
+            command: .apply, selection: selection.selection, template: template.name, settings: run.settings,
+            force: force, allowTemplateSwitch: template.switchTemplate))
     }
 }
 
@@ -46,12 +43,9 @@ struct PlanCommand: AsyncParsableCommand {
     @OptionGroup(title: "Global options") var global: GlobalOptions
 
     func run() async throws {
-        let templateName = TemplateArgument.name(template.template)
-        try await RunDriver(global: global, runOptions: run).execute(
-            .plan, detailedExitCode: detailedExitcode, allowTemplateSwitch: template.switchTemplate
-        ) { database in
-            try RunPreparation.jobs(operation: .plan, selection: selection.selection, template: templateName, database: database)
-        }
+        try await RunDriver(global: global).execute(FleetRun.Request(
+            command: .plan, selection: selection.selection, template: template.name, settings: run.settings,
+            allowTemplateSwitch: template.switchTemplate), detailedExitCode: detailedExitcode)
     }
 }
 
@@ -68,9 +62,8 @@ struct RetryCommand: AsyncParsableCommand {
     @OptionGroup(title: "Global options") var global: GlobalOptions
 
     func run() async throws {
-        try await RunDriver(global: global, runOptions: run).execute(.retry, force: true) { database in
-            try RunPreparation.retryJobs(selection: selection.selection, database: database)
-        }
+        try await RunDriver(global: global).execute(FleetRun.Request(
+            command: .retry, selection: selection.selection, settings: run.settings))
     }
 }
 
@@ -88,34 +81,19 @@ struct DestroyCommand: AsyncParsableCommand {
     @OptionGroup(title: "Global options") var global: GlobalOptions
 
     func run() async throws {
-        let templateName = TemplateArgument.name(template.template)
-        try await RunDriver(global: global, runOptions: run).execute(
-            .destroy, allowTemplateSwitch: template.switchTemplate
-        ) { database in
-            let jobs = try RunPreparation.jobs(operation: .destroy, selection: selection.selection, template: templateName,
-                                               database: database)
-            try confirm(count: jobs.count)
-            return jobs
-        }
+        try await RunDriver(global: global).execute(FleetRun.Request(
+            command: .destroy, selection: selection.selection, template: template.name, settings: run.settings,
+            allowTemplateSwitch: template.switchTemplate, confirmDestroy: yes ? nil : Self.confirm))
     }
 
-    private func confirm(count: Int) throws {
-        guard !yes else { return }
+    /// Asks on the terminal; without one, `--yes` is required.
+    @Sendable private static func confirm(count: Int) throws(OnboardingFailure) {
         guard isatty(STDIN_FILENO) == 1 else {
-            throw CommandFailure(exitCode: ExitStatus.usage,
-                                 "destroy: refusing to destroy \(count) accounts without --yes when not run from a terminal")
+            throw OnboardingFailure(.usage, "destroy: refusing to destroy \(count) accounts without --yes when not run from a terminal")
         }
         StandardStreams.write("Destroy the gateway role in \(count) accounts? Type 'destroy' to confirm: ")
         guard readLine()?.trimmingCharacters(in: .whitespaces) == "destroy" else {
-            throw CommandFailure(exitCode: ExitStatus.usage, "destroy: not confirmed; nothing was changed")
+            throw OnboardingFailure(.usage, "destroy: not confirmed; nothing was changed")
         }
-    }
-}
-
-/// `--template DIR` as recorded in runs: the built-in name, or the directory's absolute path.
-enum TemplateArgument {
-    static func name(_ directory: String?) -> String {
-        guard let directory else { return TerraformTemplate.builtInName }
-        return URL(fileURLWithPath: directory).standardizedFileURL.path
     }
 }

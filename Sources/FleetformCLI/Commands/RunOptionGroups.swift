@@ -67,11 +67,11 @@ struct RunOptions: ParsableArguments {
         }
     }
 
-    func onboardingOptions(parallel: Int, force: Bool) -> OnboardingOptions {
-        OnboardingOptions(
+    var settings: RunSettings {
+        RunSettings(
             parallel: parallel, failureTolerance: failureTolerance.flatMap(FailureTolerance.init),
-            maxAttempts: maxAttempts, force: force, terraformDebugLog: terraformLog,
-            survivorTimeout: .seconds(survivorTimeout))
+            maxAttempts: maxAttempts, terraformPath: terraform, gracePeriod: .seconds(gracePeriod),
+            survivorTimeout: .seconds(survivorTimeout), terraformDebugLog: terraformLog, skipPreflight: skipPreflight)
     }
 }
 
@@ -84,4 +84,7 @@ struct TemplateOption: ParsableArguments {
 
     @Flag(help: "Apply to accounts last applied with another template (terraform then destroys what that template made).")
     var switchTemplate = false
+
+    /// As recorded in runs: the built-in name, or the directory's absolute path.
+    var name: String { TemplateCatalog.name(forDirectory: template) }
 }

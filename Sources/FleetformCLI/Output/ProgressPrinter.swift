@@ -81,6 +81,10 @@ final class ProgressPrinter: Sendable {
             }
         case .toleranceExceeded(let failed, let allowed):
             print("\(failed) accounts failed, more than the tolerance of \(allowed): no new accounts will start")
+        case .notice(let notice):
+            clearLine()
+            StandardStreams.writeError(["fleetform: \(notice)"])
+            redraw()
         case .runFinished:
             break
         }
@@ -100,7 +104,7 @@ final class ProgressPrinter: Sendable {
         let status = job.status.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)
         var line = "\(status) \(job.accountID)  \(UnsafeText.escaped(job.accountName))"
         if let changes = job.changes, job.operation == .plan {
-            line += "  +\(changes.add) ~\(changes.change) -\(changes.remove)"
+            line += "  " + Self.format(changes)
         } else if let arn = job.roleARN {
             line += "  \(arn)"
         }
@@ -143,6 +147,11 @@ final class ProgressPrinter: Sendable {
         if isTTY && shown { StandardStreams.write("\r\u{1B}[K") }
     }
 
+    /// `+1 ~0 -2`, as terraform counts add, change and destroy.
+    static func format(_ changes: PlanChanges) -> String {
+        "+\(changes.add) ~\(changes.change) -\(changes.destroy)"
+    }
+
     static func format(_ duration: Duration) -> String {
         let seconds = Int(duration.components.seconds)
         if seconds < 60 { return "\(seconds)s" }
@@ -159,24 +168,22 @@ enum RunSummaryText {
         let counts = [JobStatus.succeeded, .failed, .interrupted, .skipped].compactMap { status -> String? in
             let count = report.count(status)
             guard count > 0 else { return nil }
-            return terminal.paint("\(count) \(status.rawValue)", StatusTable.color(of: OnboardingStatus(rawValue: status.rawValue) ?? .neverRun))
+            return terminal.paint("\(count) \(status.rawValue)", StatusTable.color(of: OnboardingStatus(status)))
         }
         out += "\(report.command.rawValue) \(report.runID) \(report.outcome.rawValue) in \(ProgressPrinter.format(report.elapsed)): \(counts.joined(separator: ", "))\n"
 
         if report.command == .plan {
             let planned = report.jobs.filter { $0.status == .succeeded }
-            let add = planned.reduce(0) { $0 + ($1.changes?.add ?? 0) }
-            let change = planned.reduce(0) { $0 + ($1.changes?.change ?? 0) }
-            let remove = planned.reduce(0) { $0 + ($1.changes?.remove ?? 0) }
-            let withChanges = planned.filter { ($0.changes?.add ?? 0) + ($0.changes?.change ?? 0) + ($0.changes?.remove ?? 0) > 0 }
+            let total = planned.reduce(PlanChanges.none) { $0 + ($1.changes ?? .none) }
+            let withChanges = planned.filter { $0.changes?.hasChanges == true }
             if !withChanges.isEmpty {
                 var table = TextTable(columns: [.init(header: "ACCOUNT"), .init(header: "NAME", flexible: true), .init(header: "PLAN")])
                 for job in withChanges {
-                    table.append([job.accountID, job.accountName, "+\(job.changes!.add) ~\(job.changes!.change) -\(job.changes!.remove)"])
+                    table.append([job.accountID, job.accountName, ProgressPrinter.format(job.changes ?? .none)])
                 }
                 out += table.render(width: terminal.width, terminal: terminal)
             }
-            out += "plan total: +\(add) ~\(change) -\(remove) in \(withChanges.count) of \(planned.count) accounts\n"
+            out += "plan total: \(ProgressPrinter.format(total)) in \(withChanges.count) of \(planned.count) accounts\n"
         }
 
         let problems = report.jobs.filter { $0.status == .failed || $0.status == .interrupted }

@@ -1,21 +1,14 @@
 import Foundation
 import GRDB
 
-/// A row of the `accounts` table.
-public struct AccountRecord: Sendable, Equatable, Codable, FetchableRecord, PersistableRecord {
+/// A row of the `accounts` table: the account as an import sets it (`spec`), and what
+/// fleetform keeps beside it. The fields of `spec` read as the record's own
+/// (`record.region`), so the field list is written once, in `AccountSpec`.
+@dynamicMemberLookup
+public struct AccountRecord: Sendable, Equatable, FetchableRecord, PersistableRecord {
     public static let databaseTableName = "accounts"
 
-    public var accountID: String
-    public var name: String
-    public var email: String?
-    public var ouPath: String
-    public var region: String
-    public var roleName: String
-    public var accessRoleName: String
-    public var managementAccountID: String?
-    /// Tag key to value, stored as a JSON object with sorted keys.
-    public var tags: [String: String]
-    public var enabled: Bool
+    public var spec: AccountSpec
     /// Why the account is disabled; nil while it is enabled.
     public var disabledReason: DisabledReason?
     /// The account's state in AWS Organizations (`ACTIVE`, `SUSPENDED`, …), nil when unknown.
@@ -23,6 +16,11 @@ public struct AccountRecord: Sendable, Equatable, Codable, FetchableRecord, Pers
     public var source: AccountSource
     public var createdAt: String
     public var updatedAt: String
+
+    public subscript<Value>(dynamicMember field: WritableKeyPath<AccountSpec, Value>) -> Value {
+        get { spec[keyPath: field] }
+        set { spec[keyPath: field] = newValue }
+    }
 
     enum CodingKeys: String, CodingKey {
         case accountID = "account_id"
@@ -43,6 +41,18 @@ public struct AccountRecord: Sendable, Equatable, Codable, FetchableRecord, Pers
         public static let accountID = Column(CodingKeys.accountID)
         public static let name = Column(CodingKeys.name)
         public static let ouPath = Column(CodingKeys.ouPath)
+        public static let enabled = Column(CodingKeys.enabled)
+        public static let source = Column(CodingKeys.source)
+    }
+
+    public init(spec: AccountSpec, disabledReason: DisabledReason? = nil, state: String?, source: AccountSource,
+                createdAt: String, updatedAt: String) {
+        self.spec = spec
+        self.disabledReason = spec.enabled ? nil : (disabledReason ?? .user)
+        self.state = state
+        self.source = source
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
     }
 
     public init(
@@ -50,58 +60,45 @@ public struct AccountRecord: Sendable, Equatable, Codable, FetchableRecord, Pers
         accessRoleName: String, managementAccountID: String?, tags: [String: String], enabled: Bool,
         disabledReason: DisabledReason? = nil, state: String?, source: AccountSource, createdAt: String, updatedAt: String
     ) {
-        self.accountID = accountID
-        self.name = name
-        self.email = email
-        self.ouPath = ouPath
-        self.region = region
-        self.roleName = roleName
-        self.accessRoleName = accessRoleName
-        self.managementAccountID = managementAccountID
-        self.tags = tags
-        self.enabled = enabled
-        self.disabledReason = enabled ? nil : (disabledReason ?? .user)
-        self.state = state
-        self.source = source
-        self.createdAt = createdAt
-        self.updatedAt = updatedAt
+        self.init(
+            spec: AccountSpec(accountID: accountID, name: name, email: email, ouPath: ouPath, region: region,
+                              roleName: roleName, accessRoleName: accessRoleName,
+                              managementAccountID: managementAccountID, tags: tags, enabled: enabled),
+            disabledReason: disabledReason, state: state, source: source, createdAt: createdAt, updatedAt: updatedAt)
     }
 
     public init(row: Row) throws {
-        accountID = row[CodingKeys.accountID.rawValue]
-        name = row[CodingKeys.name.rawValue]
-        email = row[CodingKeys.email.rawValue]
-        ouPath = row[CodingKeys.ouPath.rawValue]
-        region = row[CodingKeys.region.rawValue]
-        roleName = row[CodingKeys.roleName.rawValue]
-        accessRoleName = row[CodingKeys.accessRoleName.rawValue]
-        managementAccountID = row[CodingKeys.managementAccountID.rawValue]
-        tags = TagsColumn.decode(row[CodingKeys.tags.rawValue])
-        enabled = row[CodingKeys.enabled.rawValue]
-        disabledReason = try (row[CodingKeys.disabledReason.rawValue] as String?).map { text in
-            guard let reason = DisabledReason(rawValue: text) else {
-                throw InventoryRowError(table: "accounts", key: row[CodingKeys.accountID.rawValue] as String,
-                                        column: CodingKeys.disabledReason.rawValue, value: text)
-            }
-            return reason
-        }
+        let accountID: String = row[CodingKeys.accountID.rawValue]
+        spec = AccountSpec(
+            accountID: accountID,
+            name: row[CodingKeys.name.rawValue],
+            email: row[CodingKeys.email.rawValue],
+            ouPath: row[CodingKeys.ouPath.rawValue],
+            region: row[CodingKeys.region.rawValue],
+            roleName: row[CodingKeys.roleName.rawValue],
+            accessRoleName: row[CodingKeys.accessRoleName.rawValue],
+            managementAccountID: row[CodingKeys.managementAccountID.rawValue],
+            tags: TagsColumn.decode(row[CodingKeys.tags.rawValue]),
+            enabled: row[CodingKeys.enabled.rawValue])
+        disabledReason = try row.decodedIfPresent(CodingKeys.disabledReason.rawValue, table: Self.databaseTableName,
+                                                  key: accountID)
         state = row[CodingKeys.state.rawValue]
-        source = AccountSource(rawValue: row[CodingKeys.source.rawValue]) ?? .file
+        source = try row.decoded(CodingKeys.source.rawValue, table: Self.databaseTableName, key: accountID)
         createdAt = row[CodingKeys.createdAt.rawValue]
         updatedAt = row[CodingKeys.updatedAt.rawValue]
     }
 
     public func encode(to container: inout PersistenceContainer) throws {
-        container[CodingKeys.accountID.rawValue] = accountID
-        container[CodingKeys.name.rawValue] = name
-        container[CodingKeys.email.rawValue] = email
-        container[CodingKeys.ouPath.rawValue] = ouPath
-        container[CodingKeys.region.rawValue] = region
-        container[CodingKeys.roleName.rawValue] = roleName
-        container[CodingKeys.accessRoleName.rawValue] = accessRoleName
-        container[CodingKeys.managementAccountID.rawValue] = managementAccountID
-        container[CodingKeys.tags.rawValue] = TagsColumn.encode(tags)
-        container[CodingKeys.enabled.rawValue] = enabled
+        container[CodingKeys.accountID.rawValue] = spec.accountID
+        container[CodingKeys.name.rawValue] = spec.name
+        container[CodingKeys.email.rawValue] = spec.email
+        container[CodingKeys.ouPath.rawValue] = spec.ouPath
+        container[CodingKeys.region.rawValue] = spec.region
+        container[CodingKeys.roleName.rawValue] = spec.roleName
+        container[CodingKeys.accessRoleName.rawValue] = spec.accessRoleName
+        container[CodingKeys.managementAccountID.rawValue] = spec.managementAccountID
+        container[CodingKeys.tags.rawValue] = TagsColumn.encode(spec.tags)
+        container[CodingKeys.enabled.rawValue] = spec.enabled
         container[CodingKeys.disabledReason.rawValue] = disabledReason?.rawValue
         container[CodingKeys.state.rawValue] = state
         container[CodingKeys.source.rawValue] = source.rawValue

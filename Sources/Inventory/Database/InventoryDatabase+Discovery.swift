@@ -52,56 +52,46 @@ extension InventoryDatabase {
     ) throws -> InventoryImportSummary {
         let now = Timestamp.string(from: date)
         return try write { db in
-            var existing: [String: Row] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT account_id, name, email, ou_path, state, enabled, disabled_reason, source FROM accounts") {
-                existing[row["account_id"]] = row
-            }
+            var existing = try Self.accountsByID(db)
             var summary = InventoryImportSummary()
             for account in accounts {
                 // Why Organizations says to leave it out, if it does.
                 let found: DisabledReason? = account.enabled ? nil
                     : (account.state == "ACTIVE" ? .management : .suspended)
-                guard let stored = existing.removeValue(forKey: account.accountID) else {
-                    try db.execute(sql: """
-                        INSERT INTO accounts (account_id, name, email, ou_path, region, role_name, access_role_name,
-                            management_account_id, tags, enabled, disabled_reason, state, source, created_at, updated_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, '{}', ?, ?, ?, 'organizations', ?, ?)
-                        """, arguments: [
-                            account.accountID, account.name, account.email, account.ouPath, defaults.region,
-                            defaults.roleName, defaults.accessRoleName, defaults.managementAccountID, account.enabled,
-                            found?.rawValue, account.state, now, now,
-                        ])
+                guard var stored = existing.removeValue(forKey: account.accountID) else {
+                    let spec = AccountSpec(
+                        accountID: account.accountID, name: account.name, email: account.email, ouPath: account.ouPath,
+                        region: defaults.region, roleName: defaults.roleName, accessRoleName: defaults.accessRoleName,
+                        managementAccountID: defaults.managementAccountID, enabled: account.enabled)
+                    try AccountRecord(spec: spec, disabledReason: found, state: account.state, source: .organizations,
+                                      createdAt: now, updatedAt: now).insert(db)
                     summary.added += 1
                     continue
                 }
-                let name: String = stored["name"], email: String? = stored["email"], path: String = stored["ou_path"]
-                let state: String? = stored["state"], enabled: Bool = stored["enabled"], source: String = stored["source"]
-                let storedReason = (stored["disabled_reason"] as String?).flatMap(DisabledReason.init(rawValue:))
-                    ?? (enabled ? nil : .user)
                 // A user's choice to disable an account outlives every discovery: discovery
                 // only sets or clears the reasons it finds itself.
-                let reason: DisabledReason? = storedReason == .user ? .user : found
-                let sameFields = name == account.name && email == account.email && path == account.ouPath
-                let sameState = state == account.state && enabled == (reason == nil)
-                let sameSource = storedReason == reason && source == "organizations"
-                let unchanged = sameFields && sameState && sameSource
-                if unchanged {
+                let reason: DisabledReason? = stored.disabledReason == .user ? .user : found
+                var updated = stored
+                updated.name = account.name
+                updated.email = account.email
+                updated.ouPath = account.ouPath
+                updated.state = account.state
+                updated.enabled = reason == nil
+                updated.disabledReason = reason
+                updated.source = .organizations
+                updated.managementAccountID = stored.managementAccountID ?? defaults.managementAccountID
+                guard updated != stored else {
                     summary.unchanged += 1
                     continue
                 }
-                try db.execute(sql: """
-                    UPDATE accounts SET name = ?, email = ?, ou_path = ?, state = ?, enabled = ?, disabled_reason = ?,
-                        source = 'organizations', management_account_id = coalesce(management_account_id, ?), updated_at = ?
-                    WHERE account_id = ?
-                    """, arguments: [account.name, account.email, account.ouPath, account.state, reason == nil,
-                                     reason?.rawValue, defaults.managementAccountID, now, account.accountID])
+                updated.updatedAt = now
+                stored = updated
+                try stored.update(db)
                 summary.updated += 1
             }
             if let pruneUnder {
-                for (accountID, stored) in existing {
-                    let enabled: Bool = stored["enabled"], source: String = stored["source"], path: String = stored["ou_path"]
-                    guard enabled, source == "organizations" else { continue }
-                    guard pruneUnder.contains(where: { path == $0 || path.hasPrefix($0 + "/") }) else { continue }
+                for (accountID, stored) in existing where stored.enabled && stored.source == .organizations {
+                    guard pruneUnder.contains(where: { stored.ouPath == $0 || stored.ouPath.hasPrefix($0 + "/") }) else { continue }
                     try db.execute(sql: """
                         UPDATE accounts SET enabled = 0, disabled_reason = ?, updated_at = ? WHERE account_id = ?
                         """, arguments: [DisabledReason.removed.rawValue, now, accountID])
@@ -111,42 +101,11 @@ extension InventoryDatabase {
             if summary.added + summary.updated + summary.disabled > 0 {
                 try db.execute(sql: """
                     INSERT INTO inventory_changes (source, origin, added, updated, unchanged, disabled, changed_at)
-                    VALUES ('organizations', ?, ?, ?, ?, ?, ?)
-                    """, arguments: [origin, summary.added, summary.updated, summary.unchanged, summary.disabled, now])
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [AccountSource.organizations.rawValue, origin, summary.added, summary.updated,
+                                     summary.unchanged, summary.disabled, now])
             }
             return summary
-        }
-    }
-
-    /// Accounts with a role fleetform created and has not destroyed, whatever happened
-    /// to them since (a later failed or interrupted run leaves the role in place): what
-    /// `verify` checks and, without the drifted ones, `export` lists.
-    public func onboardedAccounts(includeDrifted: Bool) throws -> [(account: AccountRecord, state: AccountStatus)] {
-        let statuses = try accountStatuses().filter {
-            $0.roleARN != nil && $0.status != .destroyed && (includeDrifted || $0.status != .drifted)
-        }
-        let accounts = Dictionary(try allAccounts().map { ($0.accountID, $0) }, uniquingKeysWith: { a, _ in a })
-        return statuses.compactMap { status in accounts[status.accountID].map { ($0, status) } }
-    }
-
-    /// `verify` found the role not as recorded.
-    public func markDrifted(accountID: String, reason: String, at date: Date = Date()) throws {
-        try write { db in
-            // Only an account at rest: a run may have started on it since verify began.
-            try db.execute(sql: """
-                UPDATE account_state SET status = 'drifted', error = ?, updated_at = ?
-                WHERE account_id = ? AND status IN ('succeeded', 'drifted')
-                """, arguments: [reason, Timestamp.string(from: date), accountID])
-        }
-    }
-
-    /// `verify` found a drifted role as recorded again (someone repaired it by hand).
-    public func markVerified(accountID: String, at date: Date = Date()) throws {
-        try write { db in
-            try db.execute(sql: """
-                UPDATE account_state SET status = 'succeeded', error = NULL, updated_at = ?
-                WHERE account_id = ? AND status = 'drifted'
-                """, arguments: [Timestamp.string(from: date), accountID])
         }
     }
 }

@@ -34,34 +34,20 @@ extension InventoryDatabase {
     ) throws -> InventoryImportSummary {
         let now = Timestamp.string(from: date)
         return try write { db in
-            var existing = try Self.importedFields(db)
+            var existing = try Self.accountsByID(db)
             var summary = InventoryImportSummary()
             for account in accounts {
-                let fields = ImportedFields(account, source: source)
                 switch existing.removeValue(forKey: account.accountID) {
                 case nil:
-                    try db.cachedStatement(sql: """
-                        INSERT INTO accounts (account_id, name, email, ou_path, region, role_name, access_role_name,
-                                              management_account_id, tags, enabled, disabled_reason, source,
-                                              created_at, updated_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """).execute(arguments: [
-                            account.accountID, fields.name, fields.email, fields.ouPath, fields.region,
-                            fields.roleName, fields.accessRoleName, fields.managementAccountID, fields.tags,
-                            fields.enabled, fields.enabled ? nil : DisabledReason.user.rawValue, fields.source, now, now,
-                        ])
+                    try AccountRecord(spec: account, state: nil, source: source, createdAt: now, updatedAt: now).insert(db)
                     summary.added += 1
-                case let stored? where stored != fields:
-                    try db.cachedStatement(sql: """
-                        UPDATE accounts SET name = ?, email = ?, ou_path = ?, region = ?, role_name = ?,
-                            access_role_name = ?, management_account_id = ?, tags = ?, enabled = ?,
-                            disabled_reason = CASE WHEN ? THEN NULL ELSE ? END, source = ?, updated_at = ?
-                        WHERE account_id = ?
-                        """).execute(arguments: [
-                            fields.name, fields.email, fields.ouPath, fields.region, fields.roleName,
-                            fields.accessRoleName, fields.managementAccountID, fields.tags, fields.enabled,
-                            fields.enabled, DisabledReason.user.rawValue, fields.source, now, account.accountID,
-                        ])
+                case var stored? where stored.spec != account || stored.source != source:
+                    stored.spec = account
+                    stored.source = source
+                    // A file that disables an account is the user's choice.
+                    stored.disabledReason = account.enabled ? nil : .user
+                    stored.updatedAt = now
+                    try stored.update(db)
                     summary.updated += 1
                 case .some:
                     summary.unchanged += 1
@@ -89,56 +75,8 @@ extension InventoryDatabase {
         }
     }
 
-    /// The columns an import writes, for every stored account, keyed by account ID.
-    private static func importedFields(_ db: Database) throws -> [String: ImportedFields] {
-        var result: [String: ImportedFields] = [:]
-        let rows = try Row.fetchCursor(db, sql: """
-            SELECT account_id, name, email, ou_path, region, role_name, access_role_name,
-                   management_account_id, tags, enabled, source
-            FROM accounts
-            """)
-        while let row = try rows.next() {
-            result[row[0]] = ImportedFields(
-                name: row[1], email: row[2], ouPath: row[3], region: row[4], roleName: row[5],
-                accessRoleName: row[6], managementAccountID: row[7], tags: row[8], enabled: row[9], source: row[10])
-        }
-        return result
-    }
-}
-
-/// The columns of `accounts` that an import owns, in their stored form, so that deciding
-/// "unchanged" is one comparison of plain values.
-private struct ImportedFields: Equatable {
-    var name: String
-    var email: String?
-    var ouPath: String
-    var region: String
-    var roleName: String
-    var accessRoleName: String
-    var managementAccountID: String?
-    var tags: String
-    var enabled: Bool
-    var source: String
-
-    init(name: String, email: String?, ouPath: String, region: String, roleName: String, accessRoleName: String,
-         managementAccountID: String?, tags: String, enabled: Bool, source: String) {
-        self.name = name
-        self.email = email
-        self.ouPath = ouPath
-        self.region = region
-        self.roleName = roleName
-        self.accessRoleName = accessRoleName
-        self.managementAccountID = managementAccountID
-        self.tags = tags
-        self.enabled = enabled
-        self.source = source
-    }
-
-    init(_ account: AccountSpec, source: AccountSource) {
-        self.init(
-            name: account.name, email: account.email, ouPath: account.ouPath, region: account.region,
-            roleName: account.roleName, accessRoleName: account.accessRoleName,
-            managementAccountID: account.managementAccountID, tags: TagsColumn.encode(account.tags),
-            enabled: account.enabled, source: source.rawValue)
+    /// Every stored account by ID: what an import compares its input with.
+    static func accountsByID(_ db: Database) throws -> [String: AccountRecord] {
+        Dictionary(try AccountRecord.fetchAll(db).map { ($0.accountID, $0) }, uniquingKeysWith: { first, _ in first })
     }
 }

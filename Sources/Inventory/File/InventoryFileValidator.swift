@@ -24,6 +24,15 @@ struct InventoryFileValidator {
         var regionGiven = false
     }
 
+    /// An account ID field that must be present: its value checked, or `missing` reported.
+    private mutating func requiredAccountID(_ value: JSONValue?, at path: String, missing: String) -> String? {
+        guard let value else {
+            report(path, missing)
+            return nil
+        }
+        return accountID(value, at: path)
+    }
+
     mutating func validate(_ document: JSONValue) -> InventoryFile? {
         guard case .object(let root) = document else {
             report("$", "the file must hold a JSON object with \"management_account_id\" and \"accounts\", got \(document.typeName)")
@@ -31,12 +40,9 @@ struct InventoryFileValidator {
         }
         let rootFields = fields(of: root, allowed: Self.rootKeys, at: "")
 
-        var managementAccountID: String?
-        if let value = rootFields[0] {
-            managementAccountID = accountID(value, at: "management_account_id")
-        } else {
-            report("management_account_id", "missing; give the 12-digit ID of the organization's management account")
-        }
+        let managementAccountID = requiredAccountID(
+            rootFields[0], at: "management_account_id",
+            missing: "missing; give the 12-digit ID of the organization's management account")
 
         var defaults = Defaults()
         if let value = rootFields[1] {
@@ -101,12 +107,8 @@ struct InventoryFileValidator {
         // Slots in `accountKeys` order.
         let field = fields(of: object, allowed: Self.accountKeys, at: "accounts[\(index)].")
 
-        var id: String?
-        if let value = field[0] {
-            id = accountID(value, at: "accounts[\(index)].id")
-        } else {
-            report("accounts[\(index)].id", "missing; give the account's 12-digit ID as a string")
-        }
+        let id = requiredAccountID(field[0], at: "accounts[\(index)].id",
+                                   missing: "missing; give the account's 12-digit ID as a string")
         var name: String?
         if let value = field[1] {
             name = optionalString(value, at: "accounts[\(index)].name", rule: AccountFieldRules.accountNameProblem)

@@ -17,25 +17,20 @@ extension InventoryDatabase {
         let now = Timestamp.string(from: date)
         return try writeImmediate { db in
             _ = try Self.recoverAbandonedRuns(db, isAlive: isAlive, now: now)
-            if let other = try Row.fetchOne(db, sql: """
-                SELECT run_id, command, pid, host, pid_started, started_at FROM runs
-                WHERE finished_at IS NULL ORDER BY started_at LIMIT 1
-                """) {
-                throw try RunInProgress(row: other)
+            if let other = try RunRecord.filter(RunRecord.Columns.finishedAt == nil)
+                .order(RunRecord.Columns.startedAt).fetchOne(db) {
+                throw RunInProgress(run: other)
             }
-            try db.execute(sql: """
-                INSERT INTO runs (run_id, command, template, pid, host, pid_started, parallel, started_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [runID, command.rawValue, template, owner.pid, owner.host,
-                                 owner.startTime.map { Int64(bitPattern: $0) }, parallel, now])
+            try RunRecord(runID: runID, command: command, template: template, owner: owner, parallel: parallel,
+                          startedAt: now).insert(db)
             let insert = try db.cachedStatement(sql: """
-                INSERT INTO jobs (run_id, account_id, operation, template, status, updated_at)
-                VALUES (?, ?, ?, ?, 'pending', ?)
+                INSERT INTO jobs (run_id, account_id, operation, template, status, updated_at) VALUES (?, ?, ?, ?, ?, ?)
                 """)
             for job in jobs {
-                try insert.execute(arguments: [runID, job.accountID, job.operation.rawValue, job.template, now])
+                try insert.execute(arguments: [runID, job.accountID, job.operation.rawValue, job.template,
+                                               JobStatus.pending.rawValue, now])
             }
-            return try JobRecord.fetchAll(db, sql: "SELECT * FROM jobs WHERE run_id = ? ORDER BY job_id", arguments: [runID])
+            return try JobRecord.filter(JobRecord.Columns.runID == runID).order(JobRecord.Columns.jobID).fetchAll(db)
         }
     }
 
@@ -47,17 +42,16 @@ extension InventoryDatabase {
     public func finishRun(runID: String, outcome: RunOutcome, at date: Date = Date()) throws -> RunOutcome {
         let now = Timestamp.string(from: date)
         return try write { db in
-            let unfinished = try Int64.fetchAll(db, sql: """
-                SELECT job_id FROM jobs WHERE run_id = ? AND status IN ('pending', 'running')
-                """, arguments: [runID])
+            let unfinished = try JobRecord
+                .filter(JobRecord.Columns.runID == runID && Self.unfinishedStatuses.contains(JobRecord.Columns.status))
+                .fetchAll(db).map(\.jobID)
             for jobID in unfinished {
                 try Self.finishJob(db, jobID: jobID, result: JobResult(
                     status: .interrupted, error: "fleetform could not record this job's result; retry runs it again"),
                     started: true, now: now)
             }
             let recorded = unfinished.isEmpty || outcome != .succeeded ? outcome : .interrupted
-            try db.execute(sql: "UPDATE runs SET finished_at = ?, outcome = ? WHERE run_id = ?",
-                           arguments: [now, recorded.rawValue, runID])
+            try Self.closeRun(db, runID: runID, outcome: recorded, now: now)
             return recorded
         }
     }
@@ -68,7 +62,7 @@ extension InventoryDatabase {
     @discardableResult
     public func recoverAbandonedRuns(isAlive: (ProcessIdentity) -> Bool, at date: Date = Date()) throws -> [AbandonedRun] {
         // Cheap read first: nearly always there is nothing to recover and no write is needed.
-        let open = try read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM runs WHERE finished_at IS NULL") ?? 0 }
+        let open = try read { db in try RunRecord.filter(RunRecord.Columns.finishedAt == nil).fetchCount(db) }
         guard open > 0 else { return [] }
         return try writeImmediate { db in
             try Self.recoverAbandonedRuns(db, isAlive: isAlive, now: Timestamp.string(from: date))
@@ -77,33 +71,37 @@ extension InventoryDatabase {
 
     private static func recoverAbandonedRuns(_ db: Database, isAlive: (ProcessIdentity) -> Bool, now: String) throws -> [AbandonedRun] {
         var recovered: [AbandonedRun] = []
-        let open = try Row.fetchAll(db, sql: "SELECT run_id, pid, host, pid_started FROM runs WHERE finished_at IS NULL")
+        let open = try RunRecord.filter(RunRecord.Columns.finishedAt == nil).fetchAll(db)
         for run in open {
-            let owner = RunInProgress.owner(of: run)
-            guard !isAlive(owner) else { continue }
-            let pid = owner.pid
-            let runID: String = run["run_id"]
-            let jobs = try Row.fetchAll(db, sql: """
-                SELECT job_id, status FROM jobs WHERE run_id = ? AND status IN ('pending', 'running')
-                """, arguments: [runID])
+            guard !isAlive(run.owner) else { continue }
+            let pid = run.owner.pid
+            let runID = run.runID
+            let jobs = try JobRecord
+                .filter(JobRecord.Columns.runID == runID && unfinishedStatuses.contains(JobRecord.Columns.status))
+                .fetchAll(db)
             for job in jobs {
-                let started = (job["status"] as String) == "running"
-                try finishJob(db, jobID: job["job_id"], result: JobResult(
+                let started = job.status == .running
+                try finishJob(db, jobID: job.jobID, result: JobResult(
                     status: .interrupted,
                     error: started ? "fleetform (pid \(pid)) stopped before this job finished"
                                    : "not started: fleetform (pid \(pid)) stopped first"),
                     started: started, now: now)
             }
-            let jobIDs = jobs.map { $0["job_id"] as Int64 }
             try db.execute(sql: """
-                UPDATE job_attempts SET finished_at = ?, error = 'fleetform stopped during this attempt'
+                UPDATE job_attempts SET finished_at = ?, error = ?
                 WHERE finished_at IS NULL AND job_id IN (SELECT job_id FROM jobs WHERE run_id = ?)
-                """, arguments: [now, runID])
-            try db.execute(sql: "UPDATE runs SET finished_at = ?, outcome = 'interrupted' WHERE run_id = ?",
-                           arguments: [now, runID])
-            recovered.append(AbandonedRun(runID: runID, interruptedJobs: jobIDs.count))
+                """, arguments: [now, "fleetform stopped during this attempt", runID])
+            try closeRun(db, runID: runID, outcome: .interrupted, now: now)
+            recovered.append(AbandonedRun(runID: runID, interruptedJobs: jobs.count))
         }
         return recovered
+    }
+
+    private static let unfinishedStatuses = [JobStatus.pending.rawValue, JobStatus.running.rawValue]
+
+    private static func closeRun(_ db: Database, runID: String, outcome: RunOutcome, now: String) throws {
+        try RunRecord.filter(RunRecord.Columns.runID == runID).updateAll(
+            db, RunRecord.Columns.finishedAt.set(to: now), RunRecord.Columns.outcome.set(to: outcome.rawValue))
     }
 
     // MARK: Jobs
@@ -113,19 +111,17 @@ extension InventoryDatabase {
         let now = Timestamp.string(from: date)
         try write { db in
             try db.execute(sql: """
-                UPDATE jobs SET status = 'running', attempts = ?, config_hash = ?, log_path = ?,
+                UPDATE jobs SET status = ?, attempts = ?, config_hash = ?, log_path = ?,
                     started_at = coalesce(started_at, ?), terraform_pid = NULL, updated_at = ?
                 WHERE job_id = ?
-                """, arguments: [attempt, configHash, logPath, now, now, jobID])
-            try db.execute(sql: """
-                INSERT OR REPLACE INTO job_attempts (job_id, attempt, started_at) VALUES (?, ?, ?)
-                """, arguments: [jobID, attempt, now])
+                """, arguments: [JobStatus.running.rawValue, attempt, configHash, logPath, now, now, jobID])
+            try AttemptRecord(jobID: jobID, attempt: attempt, startedAt: now).save(db)
             try db.execute(sql: """
                 INSERT INTO account_state (account_id, status, last_run_id, last_job_id, attempts, updated_at)
-                SELECT account_id, 'running', run_id, job_id, ?, ? FROM jobs WHERE job_id = ? AND operation != 'plan'
-                ON CONFLICT (account_id) DO UPDATE SET status = 'running', last_run_id = excluded.last_run_id,
+                SELECT account_id, ?, run_id, job_id, ?, ? FROM jobs WHERE job_id = ? AND operation != ?
+                ON CONFLICT (account_id) DO UPDATE SET status = excluded.status, last_run_id = excluded.last_run_id,
                     last_job_id = excluded.last_job_id, attempts = excluded.attempts, updated_at = excluded.updated_at
-                """, arguments: [attempt, now, jobID])
+                """, arguments: [OnboardingStatus.running.rawValue, attempt, now, jobID, JobOperation.plan.rawValue])
         }
     }
 
@@ -133,9 +129,10 @@ extension InventoryDatabase {
     /// that a recycled pid is not mistaken for it.
     public func recordTerraformPID(jobID: Int64, pid: Int32, startTime: UInt64?) throws {
         try write { db in
-            try db.execute(sql: """
-                UPDATE jobs SET terraform_pid = ?, terraform_started = ?, terraform_host = ? WHERE job_id = ?
-                """, arguments: [pid, startTime.map { Int64(bitPattern: $0) }, ProcessProbe.hostName, jobID])
+            try JobRecord.filter(key: jobID).updateAll(
+                db, JobRecord.Columns.terraformPID.set(to: pid),
+                JobRecord.Columns.terraformStarted.set(to: startTime.map { Int64(bitPattern: $0) }),
+                JobRecord.Columns.terraformHost.set(to: ProcessProbe.hostName))
         }
     }
 
@@ -143,67 +140,63 @@ extension InventoryDatabase {
     /// gone or a zombie): no later run needs to look at it again.
     public func clearTerraformPID(jobID: Int64) throws {
         try write { db in
-            try db.execute(sql: "UPDATE jobs SET terraform_pid = NULL WHERE job_id = ?", arguments: [jobID])
+            try JobRecord.filter(key: jobID).updateAll(db, JobRecord.Columns.terraformPID.set(to: nil))
         }
     }
 
     /// An attempt ended; `transient` says whether it will be retried.
-    public func finishAttempt(jobID: Int64, attempt: Int, termination: String, transient: Bool, error: String?,
-                              at date: Date = Date()) throws {
+    public func finishAttempt(jobID: Int64, _ attempt: LastAttempt, error: String?, at date: Date = Date()) throws {
         try write { db in
-            try db.execute(sql: """
-                UPDATE job_attempts SET finished_at = ?, termination = ?, transient = ?, error = ?
-                WHERE job_id = ? AND attempt = ?
-                """, arguments: [Timestamp.string(from: date), termination, transient, error, jobID, attempt])
+            try Self.finishAttempt(db, jobID: jobID, attempt, error: error, now: Timestamp.string(from: date))
         }
+    }
+
+    private static func finishAttempt(_ db: Database, jobID: Int64, _ attempt: LastAttempt, error: String?, now: String) throws {
+        try AttemptRecord.filter(AttemptRecord.Columns.jobID == jobID && AttemptRecord.Columns.attempt == attempt.attempt)
+            .updateAll(db, AttemptRecord.Columns.finishedAt.set(to: now),
+                       AttemptRecord.Columns.termination.set(to: attempt.termination?.description),
+                       AttemptRecord.Columns.transient.set(to: attempt.transient),
+                       AttemptRecord.Columns.error.set(to: error))
     }
 
     /// A job reached its final status; the account's state moves with it, and the last
     /// attempt is closed, in the same transaction. A job that never `started` (stopped
     /// before its turn) changes the state only of an account that has none: nothing
     /// happened to the others.
-    public func finishJob(jobID: Int64, result: JobResult, lastAttempt: (attempt: Int, termination: String, transient: Bool)? = nil,
+    public func finishJob(jobID: Int64, result: JobResult, lastAttempt: LastAttempt? = nil,
                           started: Bool = true, terraformExited: Bool = false, at date: Date = Date()) throws {
         let now = Timestamp.string(from: date)
         try write { db in
             if terraformExited {
                 // Its terraform was seen to exit: no later run needs to wait for that pid.
-                try db.execute(sql: "UPDATE jobs SET terraform_pid = NULL WHERE job_id = ?", arguments: [jobID])
+                try JobRecord.filter(key: jobID).updateAll(db, JobRecord.Columns.terraformPID.set(to: nil))
             }
             if let lastAttempt {
-                try db.execute(sql: """
-                    UPDATE job_attempts SET finished_at = ?, termination = ?, transient = ?, error = ?
-                    WHERE job_id = ? AND attempt = ?
-                    """, arguments: [now, lastAttempt.termination, lastAttempt.transient, result.error, jobID,
-                                     lastAttempt.attempt])
+                try Self.finishAttempt(db, jobID: jobID, lastAttempt, error: result.error, now: now)
             }
             try Self.finishJob(db, jobID: jobID, result: result, started: started, now: now)
         }
     }
 
-    /// A job that will not run: up to date, or the failure tolerance was exceeded.
-    public func skipJob(jobID: Int64, reason: String, at date: Date = Date()) throws {
-        try skipJobs([jobID], reason: reason, at: date)
-    }
-
     /// Jobs that will not run, in one transaction: a no-op re-run of 5,000 up-to-date
     /// accounts is one commit, not 5,000.
-    public func skipJobs(_ jobIDs: [Int64], reason: String, at date: Date = Date()) throws {
+    public func skipJobs(_ jobIDs: [Int64], reason: SkipReason, at date: Date = Date()) throws {
         guard !jobIDs.isEmpty else { return }
         let now = Timestamp.string(from: date)
         try write { db in
             let skip = try db.cachedStatement(sql: """
-                UPDATE jobs SET status = 'skipped', skip_reason = ?, finished_at = ?, updated_at = ? WHERE job_id = ?
+                UPDATE jobs SET status = ?, skip_reason = ?, finished_at = ?, updated_at = ? WHERE job_id = ?
                 """)
             // An account that has never been run shows as skipped; one with a history keeps it.
             let state = try db.cachedStatement(sql: """
                 INSERT INTO account_state (account_id, status, last_run_id, last_job_id, error, updated_at)
-                SELECT account_id, 'skipped', run_id, job_id, ?, ? FROM jobs WHERE job_id = ? AND operation != 'plan'
+                SELECT account_id, ?, run_id, job_id, ?, ? FROM jobs WHERE job_id = ? AND operation != ?
                 ON CONFLICT (account_id) DO NOTHING
                 """)
             for jobID in jobIDs {
-                try skip.execute(arguments: [reason, now, now, jobID])
-                try state.execute(arguments: [reason, now, jobID])
+                try skip.execute(arguments: [JobStatus.skipped.rawValue, reason.rawValue, now, now, jobID])
+                try state.execute(arguments: [OnboardingStatus.skipped.rawValue, reason.rawValue, now, jobID,
+                                              JobOperation.plan.rawValue])
             }
         }
     }
@@ -218,37 +211,32 @@ extension InventoryDatabase {
                 result.planChanges?.add, result.planChanges?.change, result.planChanges?.destroy,
                 result.error, now, now, jobID,
             ])
-        guard let job = try Row.fetchOne(db, sql: """
-            SELECT account_id, run_id, operation, attempts, config_hash FROM jobs WHERE job_id = ?
-            """, arguments: [jobID]) else { return }
-        let operation = JobOperation(rawValue: job["operation"]) ?? .plan
-        guard operation != .plan else { return }  // A plan changes nothing, so the account's state stays.
-        let accountID: String = job["account_id"]
+        guard let job = try JobRecord.fetchOne(db, key: jobID) else { return }
+        guard job.operation != .plan else { return }  // A plan changes nothing, so the account's state stays.
+        let accountID = job.accountID
         guard started else {
             try db.execute(sql: """
                 INSERT INTO account_state (account_id, status, last_run_id, last_job_id, error, updated_at)
                 VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account_id) DO NOTHING
-                """, arguments: [accountID, result.status.rawValue, job["run_id"] as String, jobID, result.error, now])
+                """, arguments: [accountID, OnboardingStatus(result.status).rawValue, job.runID, jobID, result.error, now])
             return
         }
-        let attempts: Int = job["attempts"]
-        let configHash: String? = job["config_hash"]
 
-        let status: String
+        let status: OnboardingStatus
         var arns: (String?, String?, String?)?
         var appliedHash: String?? = .none  // .none: keep; .some(x): set to x
-        switch (operation, result.status) {
+        switch (job.operation, result.status) {
         case (.apply, .succeeded):
-            status = "succeeded"
+            status = .succeeded
             arns = (result.roleARN, result.policyARN, result.instanceProfileARN)
-            appliedHash = .some(configHash)
+            appliedHash = .some(job.configHash)
         case (.destroy, .succeeded):
-            status = "destroyed"
+            status = .destroyed
             arns = (nil, nil, nil)
             appliedHash = .some(nil)
         default:
             // Failed or interrupted: the ARNs of the last success stay, they may still be real.
-            status = result.status.rawValue
+            status = OnboardingStatus(result.status)
         }
         try db.execute(sql: """
             INSERT INTO account_state (account_id, status, last_run_id, last_job_id, attempts, error, updated_at)
@@ -256,7 +244,7 @@ extension InventoryDatabase {
             ON CONFLICT (account_id) DO UPDATE SET status = excluded.status, last_run_id = excluded.last_run_id,
                 last_job_id = excluded.last_job_id, attempts = excluded.attempts, error = excluded.error,
                 updated_at = excluded.updated_at
-            """, arguments: [accountID, status, job["run_id"] as String, jobID, attempts, result.error, now])
+            """, arguments: [accountID, status.rawValue, job.runID, jobID, job.attempts, result.error, now])
         if let arns {
             try db.execute(sql: """
                 UPDATE account_state SET role_arn = ?, policy_arn = ?, instance_profile_arn = ? WHERE account_id = ?
@@ -276,8 +264,8 @@ extension InventoryDatabase {
             var hashes: [String: String] = [:]
             let rows = try Row.fetchCursor(db, sql: """
                 SELECT account_id, applied_config_hash FROM account_state
-                WHERE applied_config_hash IS NOT NULL AND status = 'succeeded'
-                """)
+                WHERE applied_config_hash IS NOT NULL AND status = ?
+                """, arguments: [OnboardingStatus.succeeded.rawValue])
             while let row = try rows.next() { hashes[row[0]] = row[1] }
             return hashes
         }
@@ -287,17 +275,18 @@ extension InventoryDatabase {
     /// interrupted, with the operation and template of that job: what `retry` runs again.
     public func retryCandidates() throws -> [PlannedJob] {
         try read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT j.account_id, j.operation, j.template
+            try JobRecord.fetchAll(db, sql: """
+                SELECT j.*
                 FROM jobs j
                 JOIN (SELECT max(job_id) AS job_id FROM jobs
-                      WHERE operation != 'plan' AND status != 'skipped' GROUP BY account_id) latest
+                      WHERE operation != ? AND status != ? GROUP BY account_id) latest
                   ON latest.job_id = j.job_id
                 JOIN accounts a ON a.account_id = j.account_id
-                WHERE j.status IN ('failed', 'interrupted') AND a.enabled = 1
+                WHERE j.status IN (?, ?) AND a.enabled = 1
                 ORDER BY a.ou_path, a.name, a.account_id
-                """).map { row in
-                PlannedJob(accountID: row[0], operation: JobOperation(rawValue: row[1]) ?? .apply, template: row[2])
+                """, arguments: [JobOperation.plan.rawValue, JobStatus.skipped.rawValue,
+                                 JobStatus.failed.rawValue, JobStatus.interrupted.rawValue]).map { job in
+                PlannedJob(accountID: job.accountID, operation: job.operation, template: job.template)
             }
         }
     }
@@ -307,15 +296,14 @@ extension InventoryDatabase {
     public func appliedTemplates() throws -> [String: String] {
         try read { db in
             var templates: [String: String] = [:]
-            let rows = try Row.fetchCursor(db, sql: """
-                SELECT j.account_id, j.template, j.operation FROM jobs j
+            let jobs = try JobRecord.fetchCursor(db, sql: """
+                SELECT j.* FROM jobs j
                 JOIN (SELECT max(job_id) AS job_id FROM jobs
-                      WHERE status = 'succeeded' AND operation IN ('apply', 'destroy') GROUP BY account_id) latest
+                      WHERE status = ? AND operation IN (?, ?) GROUP BY account_id) latest
                   ON latest.job_id = j.job_id
-                """)
-            while let row = try rows.next() {
-                let operation: String = row[2]
-                if operation == "apply" { templates[row[0]] = row[1] }
+                """, arguments: [JobStatus.succeeded.rawValue, JobOperation.apply.rawValue, JobOperation.destroy.rawValue])
+            while let job = try jobs.next() {
+                if job.operation == .apply { templates[job.accountID] = job.template }
             }
             return templates
         }
@@ -362,20 +350,15 @@ extension InventoryDatabase {
     /// Every run, newest first, with job counts.
     public func runSummaries() throws -> [RunSummary] {
         try read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT r.*, count(j.job_id) AS selected,
-                    sum(j.status = 'succeeded') AS succeeded, sum(j.status = 'failed') AS failed,
-                    sum(j.status = 'skipped') AS skipped, sum(j.status = 'interrupted') AS interrupted
-                FROM runs r LEFT JOIN jobs j ON j.run_id = r.run_id
-                GROUP BY r.run_id ORDER BY r.started_at DESC, r.rowid DESC
-                """).map { row in
-                RunSummary(
-                    runID: row["run_id"], command: RunCommand(rawValue: row["command"]) ?? .apply,
-                    template: row["template"], pid: row["pid"], parallel: row["parallel"],
-                    startedAt: row["started_at"], finishedAt: row["finished_at"],
-                    outcome: (row["outcome"] as String?).flatMap(RunOutcome.init(rawValue:)),
-                    selected: row["selected"], succeeded: row["succeeded"] ?? 0, failed: row["failed"] ?? 0,
-                    skipped: row["skipped"] ?? 0, interrupted: row["interrupted"] ?? 0)
+            var counts: [String: [JobStatus: Int]] = [:]
+            let rows = try Row.fetchCursor(db, sql: "SELECT run_id, status, count(*) FROM jobs GROUP BY run_id, status")
+            while let row = try rows.next() {
+                let runID: String = row[0]
+                let status: JobStatus = try row.decoded("status", table: JobRecord.databaseTableName, key: "of run \(runID)")
+                counts[runID, default: [:]][status] = row[2]
+            }
+            return try RunRecord.fetchAll(db, sql: "SELECT * FROM runs ORDER BY started_at DESC, rowid DESC").map { run in
+                RunSummary(run: run, counts: counts[run.runID] ?? [:])
             }
         }
     }
@@ -393,11 +376,11 @@ extension InventoryDatabase {
     public func latestJob(accountID: String, runID: String? = nil) throws -> JobRecord? {
         try read { db in
             if let runID {
-                return try JobRecord.fetchOne(db, sql: "SELECT * FROM jobs WHERE account_id = ? AND run_id = ?",
-                                              arguments: [accountID, runID])
+                return try JobRecord.filter(JobRecord.Columns.accountID == accountID && JobRecord.Columns.runID == runID)
+                    .fetchOne(db)
             }
-            return try JobRecord.fetchOne(db, sql: "SELECT * FROM jobs WHERE account_id = ? ORDER BY job_id DESC LIMIT 1",
-                                          arguments: [accountID])
+            return try JobRecord.filter(JobRecord.Columns.accountID == accountID)
+                .order(JobRecord.Columns.jobID.desc).fetchOne(db)
         }
     }
 
@@ -420,38 +403,12 @@ extension InventoryDatabase {
     }
 }
 
-extension JobRecord: FetchableRecord {
-    public init(row: Row) throws {
-        jobID = row["job_id"]
-        runID = row["run_id"]
-        accountID = row["account_id"]
-        operation = JobOperation(rawValue: row["operation"]) ?? .apply
-        template = row["template"]
-        status = JobStatus(rawValue: row["status"]) ?? .pending
-        skipReason = row["skip_reason"]
-        attempts = row["attempts"]
-        configHash = row["config_hash"]
-        terraformPID = row["terraform_pid"]
-        roleARN = row["role_arn"]
-        policyARN = row["policy_arn"]
-        instanceProfileARN = row["instance_profile_arn"]
-        planAdd = row["plan_add"]
-        planChange = row["plan_change"]
-        planDestroy = row["plan_destroy"]
-        error = row["error"]
-        logPath = row["log_path"]
-        startedAt = row["started_at"]
-        finishedAt = row["finished_at"]
-    }
-}
-
 extension InventoryDatabase {
     /// An account's jobs that started terraform (they have a log path), newest first.
     public func jobsWithLogs(accountID: String) throws -> [JobRecord] {
         try read { db in
-            try JobRecord.fetchAll(db, sql: """
-                SELECT * FROM jobs WHERE account_id = ? AND log_path IS NOT NULL ORDER BY job_id DESC
-                """, arguments: [accountID])
+            try JobRecord.filter(JobRecord.Columns.accountID == accountID && JobRecord.Columns.logPath != nil)
+                .order(JobRecord.Columns.jobID.desc).fetchAll(db)
         }
     }
 }

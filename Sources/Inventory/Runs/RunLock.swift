@@ -49,10 +49,23 @@ extension InventoryDatabase {
     /// The run that is still open in the database, for telling the user who holds the lock.
     public func openRun() throws -> RunInProgress? {
         try read { db in
-            try Row.fetchOne(db, sql: """
-                SELECT run_id, command, pid, host, pid_started, started_at FROM runs
-                WHERE finished_at IS NULL ORDER BY started_at DESC LIMIT 1
-                """).map(RunInProgress.init(row:))
+            try RunRecord.filter(RunRecord.Columns.finishedAt == nil)
+                .order(RunRecord.Columns.startedAt.desc)
+                .fetchOne(db)
+                .map(RunInProgress.init(run:))
         }
     }
+
+    /// Takes the run lock for a run command, or says which run holds it.
+    public func acquireRunLock(home: URL) throws -> RunLock {
+        if let lock = try RunLock.acquire(directory: home) { return lock }
+        if let other = try openRun() { throw other }
+        throw RunLockHeld(path: home.appendingPathComponent("run.lock").path)
+    }
+}
+
+/// Another fleetform holds the run lock but has not recorded its run yet.
+public struct RunLockHeld: Error, Sendable, CustomStringConvertible {
+    public var path: String
+    public var description: String { "another fleetform is starting a run (it holds \(path)); wait for it" }
 }

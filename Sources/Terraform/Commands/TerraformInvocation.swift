@@ -1,10 +1,17 @@
+import FleetformBasics
+
 /// One terraform command: a value with its options and a pure function from them to
 /// the argument list, so every list is unit-tested without running terraform.
 public protocol TerraformInvocation: Sendable {
     /// The arguments after `terraform`.
     var arguments: [String] { get }
-    /// Whether the command prints machine-readable JSON lines (`-json`).
-    var emitsJSON: Bool { get }
+    /// Whether terraform ending this way did what was asked. Only `plan` differs from
+    /// "exit 0": with `-detailed-exitcode` it exits 2 when it succeeded with changes.
+    func succeeded(_ termination: ProcessTermination) -> Bool
+}
+
+extension TerraformInvocation {
+    public func succeeded(_ termination: ProcessTermination) -> Bool { termination.succeeded }
 }
 
 /// How long terraform waits for a state lock held by someone else before failing. Long
@@ -15,7 +22,6 @@ public let defaultLockTimeout = "60s"
 public struct VersionInvocation: TerraformInvocation {
     public init() {}
     public var arguments: [String] { ["version", "-json"] }
-    public var emitsJSON: Bool { true }
 }
 
 /// `terraform init`. It has no `-json` before Terraform 1.9, so its errors are read from text.
@@ -25,25 +31,27 @@ public struct InitInvocation: TerraformInvocation {
     public init() {}
 
     public var arguments: [String] { ["init", "-input=false", "-no-color", "-lock-timeout=\(lockTimeout)"] }
-    public var emitsJSON: Bool { false }
 }
 
-/// `terraform plan`: exit code 2 means "has changes", not failure (`-detailed-exitcode`).
+/// `terraform plan -detailed-exitcode`, as terraform-exec's `Plan` runs it: exit 0 is
+/// "no changes", exit 2 is "succeeded with changes", anything else a failure. Which
+/// changes there are is read from the plan's change summary, not from the exit code: a
+/// Go runtime crash exits 2 as well.
 public struct PlanInvocation: TerraformInvocation {
-    public var destroy = false
+    /// The exit code of a successful plan that has changes.
+    public static let hasChangesExitCode: Int32 = 2
+
     public var lockTimeout = defaultLockTimeout
 
-    public init(destroy: Bool = false) {
-        self.destroy = destroy
-    }
+    public init() {}
 
     public var arguments: [String] {
-        var arguments = ["plan", "-input=false", "-no-color", "-json", "-detailed-exitcode", "-lock-timeout=\(lockTimeout)"]
-        if destroy { arguments.append("-destroy") }
-        return arguments
+        ["plan", "-input=false", "-no-color", "-json", "-detailed-exitcode", "-lock-timeout=\(lockTimeout)"]
     }
 
-    public var emitsJSON: Bool { true }
+    public func succeeded(_ termination: ProcessTermination) -> Bool {
+        termination == .exited(0) || termination == .exited(Self.hasChangesExitCode)
+    }
 }
 
 /// `terraform apply -auto-approve`; outputs come from its `outputs` event.
@@ -56,7 +64,6 @@ public struct ApplyInvocation: TerraformInvocation {
         ["apply", "-auto-approve", "-input=false", "-no-color", "-json", "-lock-timeout=\(lockTimeout)"]
     }
 
-    public var emitsJSON: Bool { true }
 }
 
 /// `terraform destroy -auto-approve`.
@@ -69,12 +76,4 @@ public struct DestroyInvocation: TerraformInvocation {
         ["destroy", "-auto-approve", "-input=false", "-no-color", "-json", "-lock-timeout=\(lockTimeout)"]
     }
 
-    public var emitsJSON: Bool { true }
-}
-
-/// `terraform output -json`: one JSON object of every output.
-public struct OutputInvocation: TerraformInvocation {
-    public init() {}
-    public var arguments: [String] { ["output", "-json", "-no-color"] }
-    public var emitsJSON: Bool { true }
 }

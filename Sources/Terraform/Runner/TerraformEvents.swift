@@ -38,21 +38,9 @@ public struct TerraformReport: Sendable, Equatable {
         }
     }
 
-    public struct ChangeSummary: Sendable, Equatable {
-        public var add: Int
-        public var change: Int
-        public var remove: Int
-
-        public init(add: Int, change: Int, remove: Int) {
-            self.add = add
-            self.change = change
-            self.remove = remove
-        }
-    }
-
     /// Errors and warnings in order; at most `maximumDiagnostics`.
     public var diagnostics: [Diagnostic] = []
-    public var changes: ChangeSummary?
+    public var changes: PlanChanges?
     /// String-valued outputs (ARNs); an output that is null is absent.
     public var outputs: [String: String] = [:]
     /// The version a `terraform version -json` reported.
@@ -77,7 +65,7 @@ public struct TerraformOutputReader: Sendable {
 
     public mutating func consume(line: Substring) {
         let trimmed = line.drop(while: { $0 == " " })
-        if trimmed.first == "{", case .object(let event)? = try? JSONParser.parse(Array(trimmed.utf8)) {
+        if trimmed.first == "{", let event = try? Self.decoder.decode(TerraformEvent.self, from: Data(trimmed.utf8)) {
             consume(event: event)
         } else {
             consume(text: trimmed)
@@ -89,31 +77,28 @@ public struct TerraformOutputReader: Sendable {
         flushTextError()
     }
 
-    private mutating func consume(event: JSONObject) {
+    private static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return decoder
+    }()
+
+    private mutating func consume(event: TerraformEvent) {
         // `terraform version -json` says "terraform_version"; the version event of -json runs "terraform".
-        if case .string(let version)? = event["terraform_version"] ?? (event["type"] == .string("version") ? event["terraform"] : nil) {
+        if let version = event.terraformVersion ?? (event.type == "version" ? event.terraform : nil) {
             report.terraformVersion = version
         }
-        guard case .string(let type)? = event["type"] else { return }
-        switch type {
+        switch event.type {
         case "diagnostic":
-            guard case .object(let diagnostic)? = event["diagnostic"] else { return }
+            guard let diagnostic = event.diagnostic else { return }
             append(TerraformReport.Diagnostic(
-                severity: diagnostic["severity"]?.stringValue ?? "error",
-                summary: diagnostic["summary"]?.stringValue ?? "",
-                detail: diagnostic["detail"]?.stringValue ?? ""))
+                severity: diagnostic.severity ?? "error", summary: diagnostic.summary ?? "", detail: diagnostic.detail ?? ""))
         case "change_summary":
-            guard case .object(let changes)? = event["changes"] else { return }
-            report.changes = TerraformReport.ChangeSummary(
-                add: changes["add"]?.intValue ?? 0,
-                change: changes["change"]?.intValue ?? 0,
-                remove: changes["remove"]?.intValue ?? 0)
+            guard let changes = event.changes else { return }
+            report.changes = PlanChanges(add: changes.add ?? 0, change: changes.change ?? 0, destroy: changes.remove ?? 0)
         case "outputs":
-            guard case .object(let outputs)? = event["outputs"] else { return }
-            for member in outputs.members {
-                if case .object(let output) = member.value, case .string(let value)? = output["value"] {
-                    report.outputs[member.key] = value
-                }
+            for (name, output) in event.outputs ?? [:] {
+                if let value = output.value { report.outputs[name] = value }
             }
         default:
             break
@@ -152,14 +137,52 @@ public struct TerraformOutputReader: Sendable {
     }
 }
 
-extension JSONValue {
-    var stringValue: String? {
-        if case .string(let text) = self { return text }
-        return nil
+/// The parts of terraform's machine-readable output fleetform reads
+/// (https://developer.hashicorp.com/terraform/internals/machine-readable-ui). Every field
+/// is optional and read leniently: an event of a newer terraform, or another event type
+/// with a field of the same name and another shape, must not hide the ones we need.
+private struct TerraformEvent: Decodable {
+    var type: String?
+    var terraform: String?
+    var terraformVersion: String?
+    var diagnostic: Diagnostic?
+    var changes: Changes?
+    var outputs: [String: Output]?
+
+    struct Diagnostic: Decodable {
+        var severity: String?
+        var summary: String?
+        var detail: String?
     }
 
-    var intValue: Int? {
-        if case .number(let text) = self { return Int(text) }
-        return nil
+    struct Changes: Decodable {
+        var add: Int?
+        var change: Int?
+        var remove: Int?
+    }
+
+    /// Only string values are kept (ARNs); a list or map output is left out.
+    struct Output: Decodable {
+        var value: String?
+
+        enum CodingKeys: String, CodingKey { case value }
+
+        init(from decoder: any Decoder) throws {
+            value = try? decoder.container(keyedBy: CodingKeys.self).decode(String.self, forKey: .value)
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case type, terraform, terraformVersion, diagnostic, changes, outputs
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        type = try? container.decode(String.self, forKey: .type)
+        terraform = try? container.decode(String.self, forKey: .terraform)
+        terraformVersion = try? container.decode(String.self, forKey: .terraformVersion)
+        diagnostic = try? container.decode(Diagnostic.self, forKey: .diagnostic)
+        changes = try? container.decode(Changes.self, forKey: .changes)
+        outputs = try? container.decode([String: Output].self, forKey: .outputs)
     }
 }

@@ -24,13 +24,7 @@ public struct TerraformRunner: Sendable {
         self.gracePeriod = gracePeriod
     }
 
-    /// How a terraform process ended. A non-zero exit is a result, not an error.
-    public enum Termination: Sendable, Equatable {
-        case exited(Int32)
-        case signaled(Int32)
-
-        public var succeeded: Bool { self == .exited(0) }
-    }
+    public typealias Termination = ProcessTermination
 
     public struct Outcome: Sendable, Equatable {
         public var termination: Termination

@@ -118,12 +118,8 @@ struct HCLBlockScanner {
                 position += 1
                 line += 1
                 return (.newline, startLine)
-            case UInt8(ascii: "#"):
-                skipLineComment()
-            case UInt8(ascii: "/") where peek(1) == UInt8(ascii: "/"):
-                skipLineComment()
-            case UInt8(ascii: "/") where peek(1) == UInt8(ascii: "*"):
-                skipBlockComment()
+            case UInt8(ascii: "#") where skipComment(), UInt8(ascii: "/") where skipComment():
+                break  // Each `where` belongs to its own pattern: both skip the comment.
             case UInt8(ascii: "\""):
                 return (.string(scanQuoted()), startLine)
             case UInt8(ascii: "<") where peek(1) == UInt8(ascii: "<") && heredocFollows():
@@ -158,6 +154,16 @@ struct HCLBlockScanner {
     }
 
     /// Up to (not past) the newline, which still ends the statement.
+    /// Skips a `#`, `//` or `/* */` comment starting here; false when none starts here.
+    private mutating func skipComment() -> Bool {
+        switch (current, peek(1)) {
+        case (UInt8(ascii: "#"), _), (UInt8(ascii: "/"), UInt8(ascii: "/")): skipLineComment()
+        case (UInt8(ascii: "/"), UInt8(ascii: "*")): skipBlockComment()
+        default: return false
+        }
+        return true
+    }
+
     private mutating func skipLineComment() {
         while let byte = current, byte != UInt8(ascii: "\n") { position += 1 }
     }
@@ -222,12 +228,8 @@ struct HCLBlockScanner {
             case UInt8(ascii: "\n"):
                 line += 1
                 position += 1
-            case UInt8(ascii: "#"):
-                skipLineComment()
-            case UInt8(ascii: "/") where peek(1) == UInt8(ascii: "/"):
-                skipLineComment()
-            case UInt8(ascii: "/") where peek(1) == UInt8(ascii: "*"):
-                skipBlockComment()
+            case UInt8(ascii: "#") where skipComment(), UInt8(ascii: "/") where skipComment():
+                break  // Each `where` belongs to its own pattern: both skip the comment.
             case UInt8(ascii: "\""):
                 _ = scanQuoted()
             case UInt8(ascii: "<") where peek(1) == UInt8(ascii: "<") && heredocFollows():

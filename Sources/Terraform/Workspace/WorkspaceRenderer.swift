@@ -1,4 +1,3 @@
-import Crypto
 import FleetformBasics
 import Foundation
 
@@ -67,25 +66,16 @@ public struct WorkspaceRenderer: Sendable {
         return backend.serialized(pretty: true) + "\n"
     }
 
-    /// SHA-256 over every input that can change what `apply` does, each part length-prefixed
-    /// so that no two different inputs hash alike.
+    /// SHA-256 over every input that can change what `apply` does.
     public static func configHash(
         template: TerraformTemplate, variablesJSON: String, backendJSON: String, terraformVersion: String
     ) -> String {
-        var hasher = SHA256()
-        func add(_ bytes: some Collection<UInt8>) {
-            hasher.update(data: Array("\(bytes.count):".utf8))
-            hasher.update(data: Array(bytes))
-        }
-        add("fleetform-config-v1".utf8)
-        for file in template.files {
-            add(file.path.utf8)
-            add(file.contents)
-        }
-        add(variablesJSON.utf8)
-        add(backendJSON.utf8)
-        add(terraformVersion.utf8)
-        return Hex.lowercase(hasher.finalize())
+        var hash = PartsHash(label: "fleetform-config-v1")
+        hash.add(template: template)
+        hash.add(variablesJSON)
+        hash.add(backendJSON)
+        hash.add(terraformVersion)
+        return hash.hex
     }
 
     /// Writes a rendering into the account's workspace: template files that differ are

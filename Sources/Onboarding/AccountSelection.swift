@@ -1,44 +1,4 @@
-import FleetformBasics
-import Foundation
 import Inventory
-import Terraform
-
-/// The values the generated `fleetform.auto.tfvars.json` gives a template for an account.
-public enum TemplateVariables {
-    public static func values(for account: AccountRecord) -> [String: JSONValue] {
-        var values: [String: JSONValue] = [
-            "account_id": .string(account.accountID),
-            "region": .string(account.region),
-            "role_name": .string(account.roleName),
-            "access_role_name": .string(account.accessRoleName),
-            "tags": .object(JSONObject(sorted: account.tags.mapValues { JSONValue.string($0) })),
-        ]
-        if let management = account.managementAccountID {
-            values["management_account_id"] = .string(management)
-        }
-        return values
-    }
-}
-
-/// Loads the templates jobs name: the built-in one, or a directory.
-public enum TemplateCatalog {
-    public static func load(_ name: String) throws(TemplateError) -> TerraformTemplate {
-        if name == TerraformTemplate.builtInName { return .builtIn }
-        return try TerraformTemplate.load(directory: URL(fileURLWithPath: name))
-    }
-}
-
-/// Run IDs sort by start time and name the log directory: `20261126-013045-7f3a`.
-public enum RunID {
-    public static func make(at date: Date = Date()) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
-        let stamp = String(format: "%04d%02d%02d-%02d%02d%02d", parts.year!, parts.month!, parts.day!,
-                           parts.hour!, parts.minute!, parts.second!)
-        return stamp + "-" + String(format: "%04x", UInt16.random(in: 0...UInt16.max))
-    }
-}
 
 /// Which accounts a command works on: `--account` IDs and `--ou` path prefixes.
 public struct AccountSelection: Sendable, Equatable {
@@ -66,6 +26,17 @@ public struct AccountSelection: Sendable, Equatable {
             if isEmpty { return true }
             return wanted.contains(account.accountID) || ouPrefixes.contains { Self.path(account.ouPath, isUnder: $0) }
         }
+    }
+
+    /// Narrows `items` (retry candidates, onboarded accounts) to the selection, keeping
+    /// their order; all of them without a selection. The one place a list of accounts
+    /// other than the inventory is narrowed, so `retry`, `verify` and `export` agree.
+    public func narrow<Item>(
+        _ items: [Item], accountID: (Item) -> String, database: InventoryDatabase
+    ) throws -> [Item] {
+        guard !isEmpty else { return items }
+        let selected = Set(try apply(to: try database.allAccounts()).map(\.accountID))
+        return items.filter { selected.contains(accountID($0)) }
     }
 
     /// `Root/Workloads` covers `Root/Workloads` and `Root/Workloads/Prod`, not `Root/WorkloadsX`.

@@ -1,0 +1,103 @@
+import FleetformBasics
+import GRDB
+
+/// A row of `jobs`: one account's part in one run.
+public struct JobRecord: Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "jobs"
+
+    public var jobID: Int64
+    public var runID: String
+    public var accountID: String
+    public var operation: JobOperation
+    public var template: String
+    public var status: JobStatus
+    public var skipReason: SkipReason?
+    public var attempts: Int
+    public var configHash: String?
+    public var terraformPID: Int32?
+    public var roleARN: String?
+    public var policyARN: String?
+    public var instanceProfileARN: String?
+    /// What a plan job found to change; nil for other jobs and unfinished plans.
+    public var planChanges: PlanChanges?
+    public var error: String?
+    public var logPath: String?
+    public var startedAt: String?
+    public var finishedAt: String?
+
+    public enum Columns {
+        public static let jobID = Column("job_id")
+        public static let runID = Column("run_id")
+        public static let accountID = Column("account_id")
+        public static let operation = Column("operation")
+        public static let template = Column("template")
+        public static let status = Column("status")
+        public static let skipReason = Column("skip_reason")
+        public static let attempts = Column("attempts")
+        public static let configHash = Column("config_hash")
+        public static let terraformPID = Column("terraform_pid")
+        public static let terraformStarted = Column("terraform_started")
+        public static let terraformHost = Column("terraform_host")
+        public static let roleARN = Column("role_arn")
+        public static let policyARN = Column("policy_arn")
+        public static let instanceProfileARN = Column("instance_profile_arn")
+        public static let planAdd = Column("plan_add")
+        public static let planChange = Column("plan_change")
+        public static let planDestroy = Column("plan_destroy")
+        public static let error = Column("error")
+        public static let logPath = Column("log_path")
+        public static let startedAt = Column("started_at")
+        public static let finishedAt = Column("finished_at")
+        public static let updatedAt = Column("updated_at")
+    }
+
+    public init(row: Row) throws {
+        jobID = row[Columns.jobID.name]
+        runID = row[Columns.runID.name]
+        accountID = row[Columns.accountID.name]
+        let key = "\(jobID)"
+        operation = try row.decoded(Columns.operation.name, table: Self.databaseTableName, key: key)
+        template = row[Columns.template.name]
+        status = try row.decoded(Columns.status.name, table: Self.databaseTableName, key: key)
+        skipReason = try row.decodedIfPresent(Columns.skipReason.name, table: Self.databaseTableName, key: key)
+        attempts = row[Columns.attempts.name]
+        configHash = row[Columns.configHash.name]
+        terraformPID = row[Columns.terraformPID.name]
+        roleARN = row[Columns.roleARN.name]
+        policyARN = row[Columns.policyARN.name]
+        instanceProfileARN = row[Columns.instanceProfileARN.name]
+        if let add: Int = row[Columns.planAdd.name] {
+            planChanges = PlanChanges(add: add, change: row[Columns.planChange.name] ?? 0,
+                                      destroy: row[Columns.planDestroy.name] ?? 0)
+        }
+        error = row[Columns.error.name]
+        logPath = row[Columns.logPath.name]
+        startedAt = row[Columns.startedAt.name]
+        finishedAt = row[Columns.finishedAt.name]
+    }
+
+    /// Only the columns this type holds; `terraform_started`, `terraform_host` and
+    /// `updated_at` are written by the statements that change them.
+    public func encode(to container: inout PersistenceContainer) throws {
+        container[Columns.jobID] = jobID
+        container[Columns.runID] = runID
+        container[Columns.accountID] = accountID
+        container[Columns.operation] = operation.rawValue
+        container[Columns.template] = template
+        container[Columns.status] = status.rawValue
+        container[Columns.skipReason] = skipReason?.rawValue
+        container[Columns.attempts] = attempts
+        container[Columns.configHash] = configHash
+        container[Columns.terraformPID] = terraformPID
+        container[Columns.roleARN] = roleARN
+        container[Columns.policyARN] = policyARN
+        container[Columns.instanceProfileARN] = instanceProfileARN
+        container[Columns.planAdd] = planChanges?.add
+        container[Columns.planChange] = planChanges?.change
+        container[Columns.planDestroy] = planChanges?.destroy
+        container[Columns.error] = error
+        container[Columns.logPath] = logPath
+        container[Columns.startedAt] = startedAt
+        container[Columns.finishedAt] = finishedAt
+    }
+}

@@ -1,0 +1,218 @@
+import AWSClient
+import Foundation
+import Inventory
+import Terraform
+
+/// The apply, plan, retry and destroy use case, from the inventory to the recorded
+/// result: take the run lock, close runs cut off earlier, choose the jobs, refuse a
+/// broken template or an unnoticed template switch before anything is recorded, find
+/// terraform, decide parallelism, check credentials, then run the scheduler.
+///
+/// It prints nothing: progress and notices are events, the end is a `Result`. The
+/// command line, a test or a worker calls it the same way.
+public struct FleetRun: Sendable {
+    public var home: FleetformHome
+    public var database: InventoryDatabase
+    public var environment: [String: String]
+
+    public init(home: FleetformHome, database: InventoryDatabase,
+                environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.home = home
+        self.database = database
+        self.environment = environment
+    }
+
+    /// What to run. `template` is the one of apply, plan and destroy; a retry repeats
+    /// each job's own.
+    public struct Request: Sendable {
+        public var command: RunCommand
+        public var selection: AccountSelection
+        public var template: String
+        public var settings: RunSettings
+        /// Run accounts that are up to date too (a retry always does).
+        public var force: Bool
+        /// Apply to accounts last applied with another template (`--switch-template`).
+        public var allowTemplateSwitch: Bool
+        /// Asked with the number of accounts before a destroy starts; throwing stops
+        /// the run before anything is recorded.
+        public var confirmDestroy: (@Sendable (Int) throws(OnboardingFailure) -> Void)?
+
+        public init(command: RunCommand, selection: AccountSelection, template: String = TerraformTemplate.builtInName,
+                    settings: RunSettings, force: Bool = false, allowTemplateSwitch: Bool = false,
+                    confirmDestroy: (@Sendable (Int) throws(OnboardingFailure) -> Void)? = nil) {
+            self.command = command
+            self.selection = selection
+            self.template = template
+            self.settings = settings
+            self.force = force || command == .retry
+            self.allowTemplateSwitch = allowTemplateSwitch || command == .retry
+            self.confirmDestroy = confirmDestroy
+        }
+    }
+
+    public enum Result: Sendable {
+        /// No job to run: the selection had nothing for this command (a retry with no
+        /// failed account). Nothing was recorded.
+        case nothingToDo
+        case finished(RunReport)
+    }
+
+    public func execute(
+        _ request: Request, stop: StopController, events: @escaping @Sendable (OnboardingEvent) -> Void
+    ) async throws(OnboardingFailure) -> Result {
+        do {
+            return try await run(request, stop: stop, events: events)
+        } catch let failure as OnboardingFailure {
+            throw failure
+        } catch let busy as RunInProgress {
+            throw OnboardingFailure(.failure, "\(busy)")
+        } catch let busy as RunLockHeld {
+            throw OnboardingFailure(.failure, "\(busy)")
+        } catch let selection as SelectionError {
+            throw OnboardingFailure(.usage, "\(selection)")
+        } catch {
+            throw OnboardingFailure(.failure, "\(error)")
+        }
+    }
+
+    private func run(
+        _ request: Request, stop: StopController, events: @escaping @Sendable (OnboardingEvent) -> Void
+    ) async throws -> Result {
+        let layout = HomeLayout(home: home.url)
+        let lock = try database.acquireRunLock(home: home.url)
+        // This process holds the run lock: every run still open was cut off.
+        for run in try database.recoverAbandonedRuns(isAlive: RunOwnership.aliveForLockHolder) {
+            events(.notice(.abandonedRunClosed(run)))
+        }
+        if let kind = home.networkFileSystem() {
+            events(.notice(.homeOnNetworkFileSystem(path: home.url.path, kind: kind)))
+        }
+
+        let jobs = try plannedJobs(request)
+        guard !jobs.isEmpty else { return .nothingToDo }
+        if !request.allowTemplateSwitch {
+            let switches = try templateSwitches(jobs)
+            if let first = switches.first {
+                throw OnboardingFailure(.usage, """
+                    \(switches.count) selected accounts (\(first.job.accountID) first) were applied with the template \
+                    \(first.applied); pass --template \(first.applied), or --switch-template to replace it
+                    """)
+            }
+        }
+        try request.confirmDestroy?(jobs.count)
+        let templates = try loadTemplates(jobs)
+
+        let terraform: (runner: TerraformRunner, version: TerraformVersion)
+        do {
+            terraform = try await TerraformSetup.runner(
+                explicitPath: request.settings.terraformPath, layout: layout, environment: environment,
+                debugLog: request.settings.terraformDebugLog, gracePeriod: request.settings.gracePeriod)
+        } catch {
+            throw OnboardingFailure(.failure, "\(error)")
+        }
+
+        let decision = ParallelismPolicy.decide(
+            requested: request.settings.parallel, cores: ProcessInfo.processInfo.activeProcessorCount,
+            availableMemory: ParallelismPolicy.availableMemory())
+        if let notice = decision.notice { events(.notice(.parallelismLowered(notice))) }
+
+        let assumesAccessRole = templates.values.contains { $0.declaredVariables.contains(TemplateVariables.accessRoleName) }
+        var preflight: (@Sendable ([AccountRecord]) async -> [String: String])?
+        if !request.settings.skipPreflight, assumesAccessRole {
+            // One missing credential is one error, not a failure recorded in every account.
+            let session = try AWSSessions.make(environment: environment)
+            do {
+                _ = try await session.credentials()
+            } catch {
+                throw OnboardingFailure(
+                    .failure, "preflight: \(error) (or pass --skip-preflight to let terraform find credentials itself)")
+            }
+            let check = AccessPreflight(session: session)
+            preflight = { accounts in await check.failures(accounts) }
+        }
+
+        let scheduler = RunScheduler(database: database, layout: layout, runner: terraform.runner,
+                                     terraformVersion: terraform.version.description)
+        let report = try await scheduler.run(
+            RunRequest(command: request.command, jobs: jobs, templates: templates,
+                       options: request.settings.onboardingOptions(parallel: decision.parallel, force: request.force),
+                       preflight: preflight, preflightWanted: !request.settings.skipPreflight),
+            lock: lock, stop: stop, events: events)
+        return .finished(report)
+    }
+
+    /// One job per selected enabled account; for a retry, the accounts whose latest
+    /// apply or destroy failed or was interrupted, with that job's operation and template.
+    private func plannedJobs(_ request: Request) throws -> [PlannedJob] {
+        let operation: JobOperation
+        switch request.command {
+        case .retry:
+            return try request.selection.narrow(try database.retryCandidates(), accountID: \.accountID, database: database)
+        case .apply: operation = .apply
+        case .plan: operation = .plan
+        case .destroy: operation = .destroy
+        }
+        let selected = try request.selection.apply(to: try database.allAccounts())
+        guard !selected.isEmpty else { throw SelectionError.nothingSelected }
+        return selected.map { PlannedJob(accountID: $0.accountID, operation: operation, template: request.template) }
+    }
+
+    /// Jobs whose account was last applied with another template. Applying a different
+    /// template auto-approves destroying what the first one made, so the user is asked
+    /// for `--switch-template` first.
+    private func templateSwitches(_ jobs: [PlannedJob]) throws -> [(job: PlannedJob, applied: String)] {
+        let applied = try database.appliedTemplates()
+        return jobs.compactMap { job in
+            guard let previous = applied[job.accountID], previous != job.template else { return nil }
+            return (job, previous)
+        }
+    }
+
+    /// Every template the jobs name, loaded once: a broken one is refused before
+    /// anything runs or is recorded.
+    private func loadTemplates(_ jobs: [PlannedJob]) throws(OnboardingFailure) -> [String: TerraformTemplate] {
+        var templates: [String: TerraformTemplate] = [:]
+        for name in Set(jobs.map(\.template)) {
+            do {
+                templates[name] = try TemplateCatalog.load(name)
+            } catch .notADirectory(let path) {
+                throw OnboardingFailure(.noInput, "--template \(path): no such directory")
+            } catch {
+                throw OnboardingFailure(.invalidData, "\(error)")
+            }
+        }
+        return templates
+    }
+}
+
+/// The settings of a run as the user gives them (`--parallel`, `--failure-tolerance`…),
+/// before memory and the command decide the rest.
+public struct RunSettings: Sendable {
+    /// Terraform processes at once; nil: 2 per core, lowered to what memory holds.
+    public var parallel: Int?
+    public var failureTolerance: FailureTolerance?
+    public var maxAttempts: Int
+    public var terraformPath: String?
+    public var gracePeriod: Duration
+    public var survivorTimeout: Duration
+    public var terraformDebugLog: Bool
+    public var skipPreflight: Bool
+
+    public init(parallel: Int? = nil, failureTolerance: FailureTolerance? = nil, maxAttempts: Int = 3,
+                terraformPath: String? = nil, gracePeriod: Duration = .seconds(60), survivorTimeout: Duration = .seconds(600),
+                terraformDebugLog: Bool = false, skipPreflight: Bool = false) {
+        self.parallel = parallel
+        self.failureTolerance = failureTolerance
+        self.maxAttempts = maxAttempts
+        self.terraformPath = terraformPath
+        self.gracePeriod = gracePeriod
+        self.survivorTimeout = survivorTimeout
+        self.terraformDebugLog = terraformDebugLog
+        self.skipPreflight = skipPreflight
+    }
+
+    func onboardingOptions(parallel: Int, force: Bool) -> OnboardingOptions {
+        OnboardingOptions(parallel: parallel, failureTolerance: failureTolerance, maxAttempts: maxAttempts, force: force,
+                          terraformDebugLog: terraformDebugLog, survivorTimeout: survivorTimeout)
+    }
+}
