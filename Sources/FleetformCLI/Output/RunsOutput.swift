@@ -25,18 +25,15 @@ enum RunsTable {
 /// `runs --json`, in the shape DESIGN.md fixes.
 enum RunsJSON {
     static func render(_ runs: [RunSummary]) -> String {
-        var out = "{\"runs\": ["
-        for (index, run) in runs.enumerated() {
-            out += index == 0 ? "\n  " : ",\n  "
-            out += "{\"run_id\": "
-            JSONText.appendString(run.runID, to: &out)
-            out += ", \"command\": \"\(run.command.rawValue)\", \"started_at\": "
-            JSONText.appendString(run.startedAt, to: &out)
-            out += ", \"finished_at\": "
-            JSONText.appendOptionalString(run.finishedAt, to: &out)
-            out += ", \"selected\": \(run.selected), \"succeeded\": \(run.succeeded), \"failed\": \(run.failed)"
-            out += ", \"skipped\": \(run.skipped), \"interrupted\": \(run.interrupted)}"
-        }
-        return out + (runs.isEmpty ? "]}\n" : "\n]}\n")
+        JSONOutput.render(["runs": .array(runs.map(row))])
+    }
+
+    private static func row(_ run: RunSummary) -> JSONValue {
+        .object([
+            "run_id": .string(run.runID), "command": .string(run.command.rawValue), "started_at": .string(run.startedAt),
+            "finished_at": JSONValue(run.finishedAt), "selected": JSONValue(run.selected),
+            "succeeded": JSONValue(run.succeeded), "failed": JSONValue(run.failed), "skipped": JSONValue(run.skipped),
+            "interrupted": JSONValue(run.interrupted),
+        ])
     }
 }
