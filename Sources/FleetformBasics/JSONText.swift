@@ -149,17 +149,3 @@ extension JSONObject.Member {
         self.init(key: key, value: value)
     }
 }
-
-/// Writes JSON text directly into a string, for output that must be fast for 10,000
-/// accounts and byte-for-byte stable (`Foundation.JSONEncoder` is neither on Linux).
-public enum JSONText {
-    /// Appends `value` as a quoted JSON string, escaping what RFC 8259 requires.
-    public static func appendString(_ value: String, to output: inout String) {
-        JSONStringEscaping.appendQuoted(value, to: &output)
-    }
-
-    /// Appends a string, or `null` when there is none.
-    public static func appendOptionalString(_ value: String?, to output: inout String) {
-        if let value { appendString(value, to: &output) } else { output.append("null") }
-    }
-}
