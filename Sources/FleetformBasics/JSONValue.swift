@@ -43,3 +43,29 @@ public struct JSONObject: Sendable, Equatable {
         members.first { $0.key == key }?.value
     }
 }
+
+// Building documents to write: `.object(["key": JSONValue(optional), ...])` reads like
+// the JSON it produces, in the order it is written.
+
+extension JSONValue {
+    /// A string, or `null` when there is none.
+    public init(_ text: String?) {
+        self = text.map { .string($0) } ?? .null
+    }
+
+    public init(_ number: Int) {
+        self = .number(String(number))
+    }
+
+    public init(_ flag: Bool) {
+        self = .bool(flag)
+    }
+}
+
+extension JSONObject: ExpressibleByDictionaryLiteral {
+    /// Members in the literal's order, unlike a `Dictionary`, because that is the order
+    /// they are written in.
+    public init(dictionaryLiteral elements: (String, JSONValue)...) {
+        self.init(members: elements.map { Member(key: $0.0, value: $0.1) })
+    }
+}

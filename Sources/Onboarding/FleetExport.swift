@@ -25,20 +25,16 @@ public enum FleetExport {
         }
     }
 
+    /// One record per line like `--json`, but each record compact, as it has always been.
     public static func json(_ records: [Record]) -> String {
-        var out = "{\"accounts\": ["
-        for (index, record) in records.enumerated() {
-            out += index == 0 ? "\n  " : ",\n  "
-            let object = JSONObject(members: [
-                .init("account_id", .string(record.accountID)), .init("name", .string(record.name)),
-                .init("ou_path", .string(record.ouPath)), .init("region", .string(record.region)),
-                .init("role_arn", .string(record.roleARN)),
-                .init("instance_profile_arn", record.instanceProfileARN.map { .string($0) } ?? .null),
-                .init("policy_arn", record.policyARN.map { .string($0) } ?? .null),
+        let rows = records.map { record -> JSONValue in
+            .object([
+                "account_id": .string(record.accountID), "name": .string(record.name), "ou_path": .string(record.ouPath),
+                "region": .string(record.region), "role_arn": .string(record.roleARN),
+                "instance_profile_arn": JSONValue(record.instanceProfileARN), "policy_arn": JSONValue(record.policyARN),
             ])
-            out += JSONValue.object(object).serialized()
         }
-        return out + (records.isEmpty ? "]}\n" : "\n]}\n")
+        return JSONValue.object(["accounts": .array(rows)]).serialized(.rows(.compact)) + "\n"
     }
 
     public static let csvHeader = ["account_id", "name", "ou_path", "region", "role_arn", "instance_profile_arn", "policy_arn"]

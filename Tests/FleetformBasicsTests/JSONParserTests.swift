@@ -77,8 +77,7 @@ import Testing
     }
 
     @Test func jsonTextRoundTripsThroughTheParser() throws {
-        var text = ""
-        JSONText.appendString("a \"quoted\" \\ path\n\u{01}é", to: &text)
+        let text = JSONValue.string("a \"quoted\" \\ path\n\u{01}é").serialized()
         #expect(text == #""a \"quoted\" \\ path\n\u0001é""#)
         #expect(try parse(text) == .string("a \"quoted\" \\ path\n\u{01}é"))
     }

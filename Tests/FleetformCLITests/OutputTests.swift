@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import FleetformCLI
 @testable import Inventory
+@testable import Onboarding
 
 @Suite struct OutputTests {
     private let plain = Terminal(colors: false, width: 80)
@@ -65,6 +66,102 @@ import Testing
         #expect(accounts[1]["attempts"] as? Int == 0)
         #expect(object["summary"] as? [String: Int] == ["failed": 1, "never_run": 1])
         #expect(StatusJSON.render([]) == "{\"accounts\": [], \"summary\": {}}\n")
+    }
+
+    // The exact bytes of every JSON writer, so a change of serializer cannot move a space,
+    // reorder a key or escape differently without a test saying so. Each has a control
+    // character (escaped as \u00XX) and non-ASCII text (written as is, never escaped).
+
+    @Test func statusJSONBytesArePinned() {
+        let json = StatusJSON.render([
+            AccountStatus(accountID: "012345678901", name: "Zürich \"ops\" \\ 日本", ouPath: "Root/Prod", region: "eu-central-2",
+                          status: .succeeded, roleARN: "arn:aws:iam::012345678901:role/r",
+                          policyARN: "arn:aws:iam::012345678901:policy/p", lastRunID: "20261126-000000-ab12", attempts: 2,
+                          updatedAt: "2026-11-26T00:00:00Z"),
+            status("000000000002", name: "b\u{07}", status: .failed, error: "line1\nline2\ttab\r\u{1F}"),
+        ])
+        #expect(json == #"""
+            {"accounts": [
+              {"account_id": "012345678901", "name": "Zürich \"ops\" \\ 日本", "ou_path": "Root/Prod", "region": "eu-central-2", "status": "succeeded", "role_arn": "arn:aws:iam::012345678901:role/r", "policy_arn": "arn:aws:iam::012345678901:policy/p", "instance_profile_arn": null, "last_run_id": "20261126-000000-ab12", "attempts": 2, "error": null, "updated_at": "2026-11-26T00:00:00Z"},
+              {"account_id": "000000000002", "name": "b\u0007", "ou_path": "Root/Workloads/Prod", "region": "eu-central-1", "status": "failed", "role_arn": null, "policy_arn": null, "instance_profile_arn": null, "last_run_id": null, "attempts": 0, "error": "line1\nline2\ttab\r\u001f", "updated_at": "2026-11-26T00:00:00Z"}
+            ], "summary": {"succeeded": 1, "failed": 1}}
+
+            """#)
+    }
+
+    @Test func inventoryListJSONBytesArePinned() {
+        func account(_ id: String, name: String, email: String?, tags: [String: String], enabled: Bool,
+                     state: String?, source: AccountSource) -> AccountRecord {
+            AccountRecord(accountID: id, name: name, email: email, ouPath: "Root/Prod", region: "eu-west-1",
+                          roleName: "r", accessRoleName: "a", managementAccountID: nil, tags: tags, enabled: enabled,
+                          disabledReason: enabled ? nil : .suspended, state: state, source: source,
+                          createdAt: "2026-11-26T00:00:00Z", updatedAt: "2026-11-26T00:00:00Z")
+        }
+        let json = InventoryListJSON.render([
+            account("012345678901", name: "Zürich \"ops\" 日本", email: "a@example.com",
+                    tags: ["team": "pay\u{01}ments", "cost-centre": "Ω", "a\"b": "c\\d"], enabled: true, state: "ACTIVE",
+                    source: .file),
+            account("000000000002", name: "b", email: nil, tags: [:], enabled: false, state: nil, source: .organizations),
+        ])
+        #expect(json == #"""
+            {"accounts": [
+              {"account_id": "012345678901", "name": "Zürich \"ops\" 日本", "email": "a@example.com", "ou_path": "Root/Prod", "region": "eu-west-1", "enabled": true, "disabled_reason": null, "state": "ACTIVE", "tags": {"a\"b": "c\\d", "cost-centre": "Ω", "team": "pay\u0001ments"}, "source": "file"},
+              {"account_id": "000000000002", "name": "b", "email": null, "ou_path": "Root/Prod", "region": "eu-west-1", "enabled": false, "disabled_reason": "suspended", "state": null, "tags": {}, "source": "organizations"}
+            ]}
+
+            """#)
+        #expect(InventoryListJSON.render([]) == "{\"accounts\": []}\n")
+    }
+
+    @Test func runsJSONBytesArePinned() {
+        func run(_ id: String, _ command: RunCommand, finishedAt: String?, counts: [Int]) -> RunSummary {
+            RunSummary(runID: id, command: command, template: "akeyless-gateway-role", pid: 1, parallel: 4,
+                       startedAt: "2026-11-26T00:00:00Z", finishedAt: finishedAt, outcome: nil, selected: counts[0],
+                       succeeded: counts[1], failed: counts[2], skipped: counts[3], interrupted: counts[4])
+        }
+        let json = RunsJSON.render([
+            run("run-ü\u{02}", .apply, finishedAt: nil, counts: [3, 1, 0, 0, 0]),
+            run("r-1", .destroy, finishedAt: "2026-11-26T00:01:00Z", counts: [10, 7, 2, 1, 0]),
+        ])
+        #expect(json == #"""
+            {"runs": [
+              {"run_id": "run-ü\u0002", "command": "apply", "started_at": "2026-11-26T00:00:00Z", "finished_at": null, "selected": 3, "succeeded": 1, "failed": 0, "skipped": 0, "interrupted": 0},
+              {"run_id": "r-1", "command": "destroy", "started_at": "2026-11-26T00:00:00Z", "finished_at": "2026-11-26T00:01:00Z", "selected": 10, "succeeded": 7, "failed": 2, "skipped": 1, "interrupted": 0}
+            ]}
+
+            """#)
+        #expect(RunsJSON.render([]) == "{\"runs\": []}\n")
+    }
+
+    /// The tags column is compact, unlike `--json` output, and older databases hold it so.
+    @Test func tagsColumnBytesArePinnedAndReadBack() {
+        let tags = ["team": "pay\u{01}ments", "Ω": "日本", "a\"b": "c\\d\n"]
+        let text = TagsColumn.encode(tags)
+        #expect(text == #"{"a\"b":"c\\d\n","team":"pay\u0001ments","Ω":"日本"}"#)
+        #expect(TagsColumn.decode(text) == tags)
+        #expect(TagsColumn.encode([:]) == "{}")
+        #expect(TagsColumn.decode("{}") == [:])
+        #expect(TagsColumn.decode(#"{"team": "payments", "n": 1}"#) == ["team": "payments"])
+        #expect(TagsColumn.decode("not json") == [:])
+    }
+
+    /// `export --format json` writes each record compactly, unlike the other `--json` outputs.
+    @Test func exportJSONBytesArePinned() {
+        let json = FleetExport.json([
+            FleetExport.Record(accountID: "012345678901", name: "Zürich \"ops\"\u{01}", ouPath: "Root/Prod",
+                               region: "eu-west-1", roleARN: "arn:aws:iam::012345678901:role/r",
+                               instanceProfileARN: nil, policyARN: "arn:aws:iam::012345678901:policy/p"),
+            FleetExport.Record(accountID: "000000000002", name: "b", ouPath: "Root", region: "us-east-1",
+                               roleARN: "arn:aws:iam::000000000002:role/r",
+                               instanceProfileARN: "arn:aws:iam::000000000002:instance-profile/r", policyARN: nil),
+        ])
+        #expect(json == #"""
+            {"accounts": [
+              {"account_id":"012345678901","name":"Zürich \"ops\"\u0001","ou_path":"Root/Prod","region":"eu-west-1","role_arn":"arn:aws:iam::012345678901:role/r","instance_profile_arn":null,"policy_arn":"arn:aws:iam::012345678901:policy/p"},
+              {"account_id":"000000000002","name":"b","ou_path":"Root","region":"us-east-1","role_arn":"arn:aws:iam::000000000002:role/r","instance_profile_arn":"arn:aws:iam::000000000002:instance-profile/r","policy_arn":null}
+            ]}
+
+            """#)
     }
 
     @Test func statusCSVQuotesOnlyWhereNeeded() {

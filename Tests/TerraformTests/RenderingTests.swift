@@ -19,11 +19,14 @@ import TestSupport
         ]
     }
 
-    /// Compares with a file under Tests/Fixtures/golden; FLEETFORM_RECORD_GOLDEN=1 rewrites it.
+    /// Compares with a file under Tests/Fixtures/golden; FLEETFORM_RECORD_GOLDEN=1 rewrites it
+    /// and fails all the same, so a recording run can never pass for a checked one.
     private func expectGolden(_ text: String, _ name: String) throws {
         let url = RepositoryFiles.url("Tests/Fixtures/golden/\(name)")
         if ProcessInfo.processInfo.environment["FLEETFORM_RECORD_GOLDEN"] == "1" {
             try Data(text.utf8).write(to: url)
+            Issue.record("re-recorded the golden file \(name): review the diff and commit it, then run without FLEETFORM_RECORD_GOLDEN")
+            return
         }
         let golden = try String(contentsOf: url, encoding: .utf8)
         #expect(text == golden, "\(name) differs from its golden file (FLEETFORM_RECORD_GOLDEN=1 to re-record)")

@@ -30,32 +30,16 @@ enum InventoryListTable {
 /// `inventory list --json`, in the shape DESIGN.md fixes.
 enum InventoryListJSON {
     static func render(_ accounts: [AccountRecord]) -> String {
-        var out = "{\"accounts\": ["
-        for (index, account) in accounts.enumerated() {
-            out += index == 0 ? "\n  " : ",\n  "
-            out += "{\"account_id\": "
-            JSONText.appendString(account.accountID, to: &out)
-            out += ", \"name\": "
-            JSONText.appendString(account.name, to: &out)
-            out += ", \"email\": "
-            JSONText.appendOptionalString(account.email, to: &out)
-            out += ", \"ou_path\": "
-            JSONText.appendString(account.ouPath, to: &out)
-            out += ", \"region\": "
-            JSONText.appendString(account.region, to: &out)
-            out += ", \"enabled\": \(account.enabled), \"disabled_reason\": "
-            JSONText.appendOptionalString(account.disabledReason?.rawValue, to: &out)
-            out += ", \"state\": "
-            JSONText.appendOptionalString(account.state, to: &out)
-            out += ", \"tags\": {"
-            for (tagIndex, key) in account.tags.keys.sorted().enumerated() {
-                out += tagIndex == 0 ? "" : ", "
-                JSONText.appendString(key, to: &out)
-                out += ": "
-                JSONText.appendString(account.tags[key]!, to: &out)
-            }
-            out += "}, \"source\": \"\(account.source.rawValue)\"}"
-        }
-        return out + (accounts.isEmpty ? "]}\n" : "\n]}\n")
+        JSONOutput.render(["accounts": .array(accounts.map(row))])
+    }
+
+    private static func row(_ account: AccountRecord) -> JSONValue {
+        .object([
+            "account_id": .string(account.accountID), "name": .string(account.name), "email": JSONValue(account.email),
+            "ou_path": .string(account.ouPath), "region": .string(account.region), "enabled": JSONValue(account.enabled),
+            "disabled_reason": JSONValue(account.disabledReason?.rawValue), "state": JSONValue(account.state),
+            "tags": .object(JSONObject(sorted: account.tags.mapValues { .string($0) })),
+            "source": .string(account.source.rawValue),
+        ])
     }
 }

@@ -80,38 +80,19 @@ struct StatusCounts {
 /// `status --json`, in the shape DESIGN.md fixes: one account per line for `grep` and diff.
 enum StatusJSON {
     static func render(_ statuses: [AccountStatus]) -> String {
-        var out = "{\"accounts\": ["
-        out.reserveCapacity(statuses.count * 320)
-        for (index, status) in statuses.enumerated() {
-            out += index == 0 ? "\n  " : ",\n  "
-            out += "{\"account_id\": "
-            JSONText.appendString(status.accountID, to: &out)
-            out += ", \"name\": "
-            JSONText.appendString(status.name, to: &out)
-            out += ", \"ou_path\": "
-            JSONText.appendString(status.ouPath, to: &out)
-            out += ", \"region\": "
-            JSONText.appendString(status.region, to: &out)
-            out += ", \"status\": \"\(status.status.rawValue)\", \"role_arn\": "
-            JSONText.appendOptionalString(status.roleARN, to: &out)
-            out += ", \"policy_arn\": "
-            JSONText.appendOptionalString(status.policyARN, to: &out)
-            out += ", \"instance_profile_arn\": "
-            JSONText.appendOptionalString(status.instanceProfileARN, to: &out)
-            out += ", \"last_run_id\": "
-            JSONText.appendOptionalString(status.lastRunID, to: &out)
-            out += ", \"attempts\": \(status.attempts), \"error\": "
-            JSONText.appendOptionalString(status.error, to: &out)
-            out += ", \"updated_at\": "
-            JSONText.appendString(status.updatedAt, to: &out)
-            out += "}"
-        }
-        out += statuses.isEmpty ? "], \"summary\": {" : "\n], \"summary\": {"
-        for (index, entry) in StatusCounts(statuses).nonZero.enumerated() {
-            out += index == 0 ? "" : ", "
-            out += "\"\(entry.status.rawValue)\": \(entry.count)"
-        }
-        return out + "}}\n"
+        let summary = StatusCounts(statuses).nonZero.map { JSONObject.Member($0.status.rawValue, JSONValue($0.count)) }
+        return JSONOutput.render(["accounts": .array(statuses.map(row)), "summary": .object(JSONObject(members: summary))])
+    }
+
+    private static func row(_ status: AccountStatus) -> JSONValue {
+        .object([
+            "account_id": .string(status.accountID), "name": .string(status.name), "ou_path": .string(status.ouPath),
+            "region": .string(status.region), "status": .string(status.status.rawValue),
+            "role_arn": JSONValue(status.roleARN), "policy_arn": JSONValue(status.policyARN),
+            "instance_profile_arn": JSONValue(status.instanceProfileARN), "last_run_id": JSONValue(status.lastRunID),
+            "attempts": JSONValue(status.attempts), "error": JSONValue(status.error),
+            "updated_at": .string(status.updatedAt),
+        ])
     }
 }
 

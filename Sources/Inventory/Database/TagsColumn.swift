@@ -1,16 +1,10 @@
 import FleetformBasics
+
 /// The `tags` column's text form: a JSON object with keys sorted, so two equal tag sets
 /// are equal strings and an unchanged re-import needs no decoding to compare.
 enum TagsColumn {
     static func encode(_ tags: [String: String]) -> String {
-        var text = "{"
-        for (index, key) in tags.keys.sorted().enumerated() {
-            if index > 0 { text += "," }
-            JSONText.appendString(key, to: &text)
-            text += ":"
-            JSONText.appendString(tags[key]!, to: &text)
-        }
-        return text + "}"
+        JSONValue.object(JSONObject(sorted: tags.mapValues { .string($0) })).serialized(.compact)
     }
 
     /// Decodes what `encode` wrote; anything else (never written by fleetform) reads as no tags.
