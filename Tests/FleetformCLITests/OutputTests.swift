@@ -1,3 +1,4 @@
+import FleetformBasics
 import Foundation
 import Testing
 @testable import FleetformCLI
@@ -115,9 +116,13 @@ import Testing
 
     @Test func runsJSONBytesArePinned() {
         func run(_ id: String, _ command: RunCommand, finishedAt: String?, counts: [Int]) -> RunSummary {
-            RunSummary(runID: id, command: command, template: "akeyless-gateway-role", pid: 1, parallel: 4,
-                       startedAt: "2026-11-26T00:00:00Z", finishedAt: finishedAt, outcome: nil, selected: counts[0],
-                       succeeded: counts[1], failed: counts[2], skipped: counts[3], interrupted: counts[4])
+            let record = RunRecord(runID: id, command: command, template: "akeyless-gateway-role",
+                                   owner: ProcessIdentity(host: nil, pid: 1, startTime: nil), parallel: 4,
+                                   startedAt: "2026-11-26T00:00:00Z", finishedAt: finishedAt)
+            return RunSummary(run: record, counts: [
+                .succeeded: counts[1], .failed: counts[2], .skipped: counts[3], .interrupted: counts[4],
+                .pending: counts[0] - counts[1...].reduce(0, +),
+            ])
         }
         let json = RunsJSON.render([
             run("run-ü\u{02}", .apply, finishedAt: nil, counts: [3, 1, 0, 0, 0]),
