@@ -16,7 +16,7 @@ public enum FleetExport {
         public var policyARN: String?
     }
 
-    public static func records(_ onboarded: [(account: AccountRecord, state: AccountStatus)]) -> [Record] {
+    public static func records(_ onboarded: [(account: AccountRecord, standing: AccountStanding)]) -> [Record] {
         onboarded.compactMap { account, state in
             state.roleARN.map {
                 Record(accountID: account.accountID, name: account.name, ouPath: account.ouPath, region: account.region,

@@ -9,8 +9,8 @@ import Testing
     private let plain = Terminal(colors: false, width: 80)
 
     private func status(_ id: String, name: String, status: OnboardingStatus = .neverRun, roleARN: String? = nil,
-                        error: String? = nil) -> AccountStatus {
-        AccountStatus(accountID: id, name: name, ouPath: "Root/Workloads/Prod", region: "eu-central-1",
+                        error: String? = nil) -> AccountStanding {
+        AccountStanding(accountID: id, name: name, ouPath: "Root/Workloads/Prod", region: "eu-central-1",
                       status: status, roleARN: roleARN, error: error, updatedAt: "2026-11-26T00:00:00Z")
     }
 
@@ -75,7 +75,7 @@ import Testing
 
     @Test func statusJSONBytesArePinned() {
         let json = StatusJSON.render([
-            AccountStatus(accountID: "012345678901", name: "Zürich \"ops\" \\ 日本", ouPath: "Root/Prod", region: "eu-central-2",
+            AccountStanding(accountID: "012345678901", name: "Zürich \"ops\" \\ 日本", ouPath: "Root/Prod", region: "eu-central-2",
                           status: .succeeded, roleARN: "arn:aws:iam::012345678901:role/r",
                           policyARN: "arn:aws:iam::012345678901:policy/p", lastRunID: "20261126-000000-ab12", attempts: 2,
                           updatedAt: "2026-11-26T00:00:00Z"),
@@ -95,7 +95,7 @@ import Testing
                      state: String?, source: AccountSource) -> AccountRecord {
             AccountRecord(accountID: id, name: name, email: email, ouPath: "Root/Prod", region: "eu-west-1",
                           roleName: "r", accessRoleName: "a", managementAccountID: nil, tags: tags, enabled: enabled,
-                          disabledReason: enabled ? nil : .suspended, state: state, source: source,
+                          disabledReason: enabled ? nil : .suspended, organizationState: state, source: source,
                           createdAt: "2026-11-26T00:00:00Z", updatedAt: "2026-11-26T00:00:00Z")
         }
         let json = InventoryListJSON.render([

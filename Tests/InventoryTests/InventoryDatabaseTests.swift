@@ -63,7 +63,7 @@ import TestSupport
         let back = try db.importAccounts([account("000000000001"), account("000000000002")], source: .file,
                                          origin: "f.json", prune: true)
         #expect(back == InventoryImportSummary(updated: 1, unchanged: 1))
-        #expect(try db.accountStatuses().map(\.accountID) == ["000000000001", "000000000002"])
+        #expect(try db.accountStandings().map(\.accountID) == ["000000000001", "000000000002"])
     }
 
     @Test func recordsEachImportThatChangedSomething() throws {
@@ -82,7 +82,7 @@ import TestSupport
         let db = try InventoryDatabase.inMemory()
         _ = try db.importAccounts([account("000000000001"), account("000000000002", enabled: false)],
                                   source: .file, origin: "f.json", prune: false)
-        let statuses = try db.accountStatuses()
+        let statuses = try db.accountStandings()
         #expect(statuses.map(\.accountID) == ["000000000001"])
         #expect(statuses.first?.status == .neverRun)
         #expect(statuses.first?.roleARN == nil)

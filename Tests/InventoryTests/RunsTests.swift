@@ -28,8 +28,8 @@ import Testing
                         owner: ProcessIdentity(host: host, pid: pid, startTime: nil), isAlive: isAlive ?? alive)
     }
 
-    private func status(_ id: String) throws -> AccountStatus? {
-        try db.accountStatuses().first { $0.accountID == id }
+    private func status(_ id: String) throws -> AccountStanding? {
+        try db.accountStandings().first { $0.accountID == id }
     }
 
     @Test func applySuccessRecordsARNsAndHashAndFailureKeepsThem() throws {

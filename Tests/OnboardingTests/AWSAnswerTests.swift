@@ -150,7 +150,7 @@ final class FakeAWS: HTTPTransport {
     private func account(_ id: String) -> AccountRecord {
         AccountRecord(accountID: id, name: "a", email: nil, ouPath: "Root", region: "us-east-1",
                       roleName: "terraform-akeyless-role", accessRoleName: "OrganizationAccountAccessRole",
-                      managementAccountID: nil, tags: [:], enabled: true, state: "ACTIVE", source: .file,
+                      managementAccountID: nil, tags: [:], enabled: true, organizationState: "ACTIVE", source: .file,
                       createdAt: "", updatedAt: "")
     }
 
@@ -169,7 +169,7 @@ final class FakeAWS: HTTPTransport {
         let fake = FakeAWS { _, _ in
             (403, "<ErrorResponse><Error><Code>AccessDenied</Code><Message>no</Message></Error></ErrorResponse>")
         }
-        let state = AccountStatus(accountID: "123456789012", name: "a", ouPath: "Root", region: "us-east-1", status: .succeeded,
+        let state = AccountStanding(accountID: "123456789012", name: "a", ouPath: "Root", region: "us-east-1", status: .succeeded,
                                   roleARN: "arn:aws:iam::123456789012:role/terraform-akeyless-role", updatedAt: "")
         let database = try InventoryDatabase.inMemory()
         let outcomes = try await RoleVerifier(session: fake.session()).verify([(account("123456789012"), state)], database: database)

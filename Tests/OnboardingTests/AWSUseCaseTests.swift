@@ -78,7 +78,7 @@ import Testing
         #expect(accounts["000000000001"]?.tags == ["t": "v"])
         #expect(accounts["000000000001"]?.ouPath == "Root/Prod")
         #expect(accounts["000000000001"]?.source == .organizations)
-        #expect(accounts["000000000002"]?.state == "SUSPENDED")
+        #expect(accounts["000000000002"]?.organizationState == "SUSPENDED")
         #expect(accounts["000000000002"]?.enabled == false)
         #expect(accounts["000000000003"]?.region == "us-east-1")
 

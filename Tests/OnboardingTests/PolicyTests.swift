@@ -91,7 +91,7 @@ import Testing
         AccountRecord(
             accountID: id, name: "acct-\(id)", email: nil, ouPath: ou, region: "us-east-1",
             roleName: "terraform-akeyless-role", accessRoleName: "OrganizationAccountAccessRole",
-            managementAccountID: "123456789012", tags: ["team": "t"], enabled: enabled, state: nil, source: .file,
+            managementAccountID: "123456789012", tags: ["team": "t"], enabled: enabled, organizationState: nil, source: .file,
             createdAt: "2026-01-01T00:00:00Z", updatedAt: "2026-01-01T00:00:00Z")
     }
 }

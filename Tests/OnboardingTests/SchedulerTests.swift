@@ -74,7 +74,7 @@ import TestSupport
         let maximum = control.maximumConcurrency()
         #expect(maximum <= 3, "\(maximum) terraform applies ran at once with --parallel 3")
         #expect(maximum >= 2, "jobs did not run in parallel")
-        let statuses = try database.accountStatuses()
+        let statuses = try database.accountStandings()
         #expect(statuses.allSatisfy { $0.status == .succeeded })
         for status in statuses {
             #expect(status.roleARN == "arn:aws:iam::\(status.accountID):role/terraform-akeyless-role")
@@ -155,7 +155,7 @@ import TestSupport
         #expect(report.outcome == .interrupted)
         #expect(report.count(.interrupted) == 4)
         #expect(control.executions().count == 2)
-        let statuses = try database.accountStatuses()
+        let statuses = try database.accountStandings()
         #expect(statuses.allSatisfy { $0.status == .interrupted })
         // Every terraform recorded for these accounts is gone.
         for job in try database.jobs(runID: report.runID) {
@@ -271,7 +271,7 @@ import TestSupport
         #expect(events.contains { if case .waitingForSurvivor = $0 { true } else { false } })
         #expect(destroyed.jobs.first?.status == .succeeded, "\(destroyed.jobs)")
         #expect(destroyed.jobs.first?.skipReason == nil)
-        #expect(try database.accountStatuses().first?.status == .destroyed)
+        #expect(try database.accountStandings().first?.status == .destroyed)
         #expect(try database.recordedTerraformPIDs(accountIDs: ids).isEmpty, "the settled survivor's pid is cleared")
     }
 
@@ -314,7 +314,7 @@ import TestSupport
         let (plan, _) = try await run(.plan, ids: ids)
         #expect(plan.outcome == .succeeded)
         #expect(plan.jobs.allSatisfy { $0.changes?.add == 1 })
-        #expect(try database.accountStatuses().allSatisfy { $0.status == .neverRun })
+        #expect(try database.accountStandings().allSatisfy { $0.status == .neverRun })
         #expect(control.executions().isEmpty)
         let job = try #require(try database.latestJob(accountID: ids[0]))
         #expect(job.planChanges == PlanChanges(add: 1, change: 0, destroy: 0))
@@ -326,7 +326,7 @@ import TestSupport
         _ = try await run(ids: ids)
         let (destroy, _) = try await run(.destroy, ids: ids)
         #expect(destroy.count(.succeeded) == 2)
-        #expect(try database.accountStatuses().allSatisfy { $0.status == .destroyed && $0.roleARN == nil })
+        #expect(try database.accountStandings().allSatisfy { $0.status == .destroyed && $0.roleARN == nil })
     }
 }
 

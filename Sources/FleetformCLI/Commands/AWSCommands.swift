@@ -69,15 +69,16 @@ struct VerifyCommand: AsyncParsableCommand {
     @OptionGroup(title: "Global options") var global: GlobalOptions
 
     func run() async throws {
-        let database = try global.openDatabase()
-        database.recoverAbandonedRunsAsReader()
-        let onboarded = try narrowed(try database.onboardedAccounts(includeDrifted: true), to: selection, database: database)
-        guard !onboarded.isEmpty else {
+        let outcomes: [RoleVerifier.Outcome]
+        do {
+            outcomes = try await FleetChecks(database: try global.openDatabase()).verify(selection.selection)
+        } catch let failure as OnboardingFailure {
+            throw CommandFailure(failure)
+        }
+        guard !outcomes.isEmpty else {
             StandardStreams.write("No onboarded accounts to verify.\n")
             return
         }
-        let session = try awsSession()
-        let outcomes = try await RoleVerifier(session: session).verify(onboarded, database: database)
         let terminal = global.terminal()
         var table = TextTable(columns: [
             .init(header: "ACCOUNT"), .init(header: "NAME", flexible: true, minimumWidth: 12),
@@ -117,34 +118,18 @@ struct ExportCommand: AsyncParsableCommand {
     @OptionGroup(title: "Global options") var global: GlobalOptions
 
     func run() async throws {
-        let database = try global.openDatabase()
-        let records = FleetExport.records(try narrowed(try database.onboardedAccounts(includeDrifted: false), to: selection,
-                                                          database: database))
+        let onboarded: [(account: AccountRecord, standing: AccountStanding)]
+        do {
+            onboarded = try FleetChecks(database: try global.openDatabase()).onboarded(selection.selection, includeDrifted: false)
+        } catch let failure as OnboardingFailure {
+            throw CommandFailure(failure)
+        }
+        let records = FleetExport.records(onboarded)
         switch format {
         case .json: StandardStreams.write(FleetExport.json(records))
         case .csv: StandardStreams.write(([FleetExport.csvHeader] + FleetExport.csvRows(records)).map(CSVWriter.line).joined())
         case .akeyless: StandardStreams.write(FleetExport.akeylessScript(records, version: FleetformVersion.current))
         }
-    }
-}
-
-/// Narrows onboarded accounts to a selection (all of them without one).
-private func narrowed(
-    _ onboarded: [(account: AccountRecord, state: AccountStatus)], to selection: SelectionOptions, database: InventoryDatabase
-) throws -> [(account: AccountRecord, state: AccountStatus)] {
-    do {
-        return try selection.selection.narrow(onboarded, accountID: \.account.accountID, database: database)
-    } catch let error as SelectionError {
-        throw CommandFailure(exitCode: ExitStatus.usage, "\(error)")
-    }
-}
-
-/// The command's AWS session; a malformed endpoint or region is a usage error.
-private func awsSession() throws -> AWSSession {
-    do {
-        return try AWSSessions.make()
-    } catch {
-        throw CommandFailure(error)
     }
 }
 
@@ -165,18 +150,14 @@ struct PreflightCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let database = try global.openDatabase()
-        let accounts: [AccountRecord]
+        let result: FleetChecks.PreflightResult
         do {
-            accounts = try selection.selection.apply(to: try database.allAccounts())
-        } catch {
-            throw CommandFailure(exitCode: ExitStatus.usage, "\(error)")
+            result = try await FleetChecks(database: try global.openDatabase())
+                .preflight(selection.selection, concurrency: concurrency)
+        } catch let failure as OnboardingFailure {
+            throw CommandFailure(failure)
         }
-        let session = try awsSession()
-        let clock = ContinuousClock()
-        let started = clock.now
-        let failures = await AccessPreflight(session: session, concurrency: concurrency).failures(accounts)
-        let elapsed = clock.now - started
+        let (accounts, failures, elapsed) = (result.accounts, result.failures, result.elapsed)
         for account in accounts {
             if let reason = failures[account.accountID] {
                 StandardStreams.write("failed  \(account.accountID)  \(UnsafeText.escaped(account.name))  \(UnsafeText.escaped(reason))\n")
@@ -185,7 +166,7 @@ struct PreflightCommand: AsyncParsableCommand {
         let seconds = String(format: "%.2f", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
         StandardStreams.write("""
             preflight: \(accounts.count - failures.count) of \(accounts.count) accounts can be entered \
-            (\(session.requests.value) requests in \(seconds)s)
+            (\(result.requests) requests in \(seconds)s)
 
             """)
         if !failures.isEmpty { throw CommandFailure(exitCode: ExitStatus.failure, lines: []) }

@@ -36,7 +36,7 @@ struct StatusCommand: AsyncParsableCommand {
         repeat {
             // A run whose fleetform died must not show its accounts as running forever.
             database.recoverAbandonedRunsAsReader()
-            var statuses = try database.accountStatuses()
+            var statuses = try database.accountStandings()
             if failed {
                 statuses.removeAll { $0.status != .failed && $0.status != .interrupted }
             }

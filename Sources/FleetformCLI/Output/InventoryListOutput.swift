@@ -37,7 +37,7 @@ enum InventoryListJSON {
         .object([
             "account_id": .string(account.accountID), "name": .string(account.name), "email": JSONValue(account.email),
             "ou_path": .string(account.ouPath), "region": .string(account.region), "enabled": JSONValue(account.enabled),
-            "disabled_reason": JSONValue(account.disabledReason?.rawValue), "state": JSONValue(account.state),
+            "disabled_reason": JSONValue(account.disabledReason?.rawValue), "state": JSONValue(account.organizationState),
             "tags": .object(JSONObject(sorted: account.tags.mapValues { .string($0) })),
             "source": .string(account.source.rawValue),
         ])

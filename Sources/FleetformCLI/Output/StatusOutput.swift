@@ -3,8 +3,8 @@ import Inventory
 
 /// `status` as a table: one row per account, then one summary line of counts per status.
 enum StatusTable {
-    static func render(_ statuses: [AccountStatus], terminal: Terminal) -> String {
-        guard !statuses.isEmpty else {
+    static func render(_ standings: [AccountStanding], terminal: Terminal) -> String {
+        guard !standings.isEmpty else {
             return "No accounts. Add some with `fleetform inventory import FILE`.\n"
         }
         func makeTable(compactARNs: Bool) -> TextTable {
@@ -15,13 +15,13 @@ enum StatusTable {
                 .init(header: "STATUS"),
                 .init(header: "ROLE ARN / ERROR", flexible: true, minimumWidth: 12, keep: .end, shrinkOrder: 1),
             ])
-            for status in statuses {
+            for standing in standings {
                 // A failed account shows why instead of an ARN; `status --json` has both.
-                let showsError = status.error != nil && [.failed, .interrupted, .drifted].contains(status.status)
-                let arn = status.roleARN.map { compactARNs ? compact($0, accountID: status.accountID) : $0 } ?? "-"
+                let showsError = standing.error != nil && [.failed, .interrupted, .drifted].contains(standing.status)
+                let arn = standing.roleARN.map { compactARNs ? compact($0, accountID: standing.accountID) : $0 } ?? "-"
                 table.append(
-                    [status.accountID, status.name, status.region, status.status.rawValue, showsError ? status.error! : arn],
-                    colors: [nil, nil, nil, color(of: status.status), showsError ? color(of: status.status) : nil],
+                    [standing.accountID, standing.name, standing.region, standing.status.rawValue, showsError ? standing.error! : arn],
+                    colors: [nil, nil, nil, color(of: standing.status), showsError ? color(of: standing.status) : nil],
                     keeps: [nil, nil, nil, nil, showsError ? .start : nil])
             }
             return table
@@ -29,11 +29,11 @@ enum StatusTable {
         // Full ARNs when they fit; otherwise drop the `arn:aws:iam::<account>:` prefix,
         // which repeats the ACCOUNT column, so the role name stays readable.
         var table = makeTable(compactARNs: false)
-        let longestARN = statuses.compactMap(\.roleARN).map(\.count).max() ?? 0
+        let longestARN = standings.compactMap(\.roleARN).map(\.count).max() ?? 0
         if let width = table.fittedWidths(maximumTotal: terminal.width).last, width < longestARN {
             table = makeTable(compactARNs: true)
         }
-        return table.render(width: terminal.width, terminal: terminal) + summaryLine(statuses, terminal: terminal)
+        return table.render(width: terminal.width, terminal: terminal) + summaryLine(standings, terminal: terminal)
     }
 
     /// `role/name` for `arn:aws:iam::<accountID>:role/name`; other ARNs unchanged.
@@ -43,12 +43,12 @@ enum StatusTable {
         return String(parts[5])
     }
 
-    /// `12 accounts: 9 succeeded, 2 failed, 1 never_run`, statuses in their lifecycle order.
-    static func summaryLine(_ statuses: [AccountStatus], terminal: Terminal) -> String {
-        let counts = StatusCounts(statuses)
+    /// `12 accounts: 9 succeeded, 2 failed, 1 never_run`, standings in their lifecycle order.
+    static func summaryLine(_ standings: [AccountStanding], terminal: Terminal) -> String {
+        let counts = StatusCounts(standings)
         let parts = counts.nonZero.map { terminal.paint("\($0.count) \($0.status.rawValue)", color(of: $0.status)) }
-        let noun = statuses.count == 1 ? "account" : "accounts"
-        return "\(statuses.count) \(noun): \(parts.joined(separator: ", "))\n"
+        let noun = standings.count == 1 ? "account" : "accounts"
+        return "\(standings.count) \(noun): \(parts.joined(separator: ", "))\n"
     }
 
     static func color(of status: OnboardingStatus) -> ANSIColor? {
@@ -67,8 +67,8 @@ enum StatusTable {
 struct StatusCounts {
     private var counts: [OnboardingStatus: Int] = [:]
 
-    init(_ statuses: [AccountStatus]) {
-        for status in statuses { counts[status.status, default: 0] += 1 }
+    init(_ standings: [AccountStanding]) {
+        for standing in standings { counts[standing.status, default: 0] += 1 }
     }
 
     /// The statuses that occur, in `OnboardingStatus.allCases` order.
@@ -79,19 +79,19 @@ struct StatusCounts {
 
 /// `status --json`, in the shape DESIGN.md fixes: one account per line for `grep` and diff.
 enum StatusJSON {
-    static func render(_ statuses: [AccountStatus]) -> String {
-        let summary = StatusCounts(statuses).nonZero.map { JSONObject.Member($0.status.rawValue, JSONValue($0.count)) }
-        return JSONOutput.render(["accounts": .array(statuses.map(row)), "summary": .object(JSONObject(members: summary))])
+    static func render(_ standings: [AccountStanding]) -> String {
+        let summary = StatusCounts(standings).nonZero.map { JSONObject.Member($0.status.rawValue, JSONValue($0.count)) }
+        return JSONOutput.render(["accounts": .array(standings.map(row)), "summary": .object(JSONObject(members: summary))])
     }
 
-    private static func row(_ status: AccountStatus) -> JSONValue {
+    private static func row(_ standing: AccountStanding) -> JSONValue {
         .object([
-            "account_id": .string(status.accountID), "name": .string(status.name), "ou_path": .string(status.ouPath),
-            "region": .string(status.region), "status": .string(status.status.rawValue),
-            "role_arn": JSONValue(status.roleARN), "policy_arn": JSONValue(status.policyARN),
-            "instance_profile_arn": JSONValue(status.instanceProfileARN), "last_run_id": JSONValue(status.lastRunID),
-            "attempts": JSONValue(status.attempts), "error": JSONValue(status.error),
-            "updated_at": .string(status.updatedAt),
+            "account_id": .string(standing.accountID), "name": .string(standing.name), "ou_path": .string(standing.ouPath),
+            "region": .string(standing.region), "status": .string(standing.status.rawValue),
+            "role_arn": JSONValue(standing.roleARN), "policy_arn": JSONValue(standing.policyARN),
+            "instance_profile_arn": JSONValue(standing.instanceProfileARN), "last_run_id": JSONValue(standing.lastRunID),
+            "attempts": JSONValue(standing.attempts), "error": JSONValue(standing.error),
+            "updated_at": .string(standing.updatedAt),
         ])
     }
 }
@@ -103,13 +103,13 @@ enum StatusCSV {
         "last_run_id", "attempts", "error", "updated_at",
     ]
 
-    static func render(_ statuses: [AccountStatus]) -> String {
+    static func render(_ standings: [AccountStanding]) -> String {
         var out = CSVWriter.line(header)
-        for status in statuses {
+        for standing in standings {
             out += CSVWriter.line([
-                status.accountID, status.name, status.ouPath, status.region, status.status.rawValue,
-                status.roleARN ?? "", status.policyARN ?? "", status.instanceProfileARN ?? "", status.lastRunID ?? "",
-                String(status.attempts), status.error ?? "", status.updatedAt,
+                standing.accountID, standing.name, standing.ouPath, standing.region, standing.status.rawValue,
+                standing.roleARN ?? "", standing.policyARN ?? "", standing.instanceProfileARN ?? "", standing.lastRunID ?? "",
+                String(standing.attempts), standing.error ?? "", standing.updatedAt,
             ])
         }
         return out

@@ -11,8 +11,9 @@ public struct AccountRecord: Sendable, Equatable, FetchableRecord, PersistableRe
     public var spec: AccountSpec
     /// Why the account is disabled; nil while it is enabled.
     public var disabledReason: DisabledReason?
-    /// The account's state in AWS Organizations (`ACTIVE`, `SUSPENDED`, …), nil when unknown.
-    public var state: String?
+    /// The account's state in AWS Organizations (`ACTIVE`, `SUSPENDED`, …), nil when
+    /// unknown. Column `state`; not its onboarding status, nor terraform state.
+    public var organizationState: String?
     public var source: AccountSource
     public var createdAt: String
     public var updatedAt: String
@@ -45,11 +46,11 @@ public struct AccountRecord: Sendable, Equatable, FetchableRecord, PersistableRe
         public static let source = Column(CodingKeys.source)
     }
 
-    public init(spec: AccountSpec, disabledReason: DisabledReason? = nil, state: String?, source: AccountSource,
+    public init(spec: AccountSpec, disabledReason: DisabledReason? = nil, organizationState: String?, source: AccountSource,
                 createdAt: String, updatedAt: String) {
         self.spec = spec
         self.disabledReason = spec.enabled ? nil : (disabledReason ?? .user)
-        self.state = state
+        self.organizationState = organizationState
         self.source = source
         self.createdAt = createdAt
         self.updatedAt = updatedAt
@@ -58,13 +59,13 @@ public struct AccountRecord: Sendable, Equatable, FetchableRecord, PersistableRe
     public init(
         accountID: String, name: String, email: String?, ouPath: String, region: String, roleName: String,
         accessRoleName: String, managementAccountID: String?, tags: [String: String], enabled: Bool,
-        disabledReason: DisabledReason? = nil, state: String?, source: AccountSource, createdAt: String, updatedAt: String
+        disabledReason: DisabledReason? = nil, organizationState: String?, source: AccountSource, createdAt: String, updatedAt: String
     ) {
         self.init(
             spec: AccountSpec(accountID: accountID, name: name, email: email, ouPath: ouPath, region: region,
                               roleName: roleName, accessRoleName: accessRoleName,
                               managementAccountID: managementAccountID, tags: tags, enabled: enabled),
-            disabledReason: disabledReason, state: state, source: source, createdAt: createdAt, updatedAt: updatedAt)
+            disabledReason: disabledReason, organizationState: organizationState, source: source, createdAt: createdAt, updatedAt: updatedAt)
     }
 
     public init(row: Row) throws {
@@ -82,7 +83,7 @@ public struct AccountRecord: Sendable, Equatable, FetchableRecord, PersistableRe
             enabled: row[CodingKeys.enabled.rawValue])
         disabledReason = try row.decodedIfPresent(CodingKeys.disabledReason.rawValue, table: Self.databaseTableName,
                                                   key: accountID)
-        state = row[CodingKeys.state.rawValue]
+        organizationState = row[CodingKeys.state.rawValue]
         source = try row.decoded(CodingKeys.source.rawValue, table: Self.databaseTableName, key: accountID)
         createdAt = row[CodingKeys.createdAt.rawValue]
         updatedAt = row[CodingKeys.updatedAt.rawValue]
@@ -100,7 +101,7 @@ public struct AccountRecord: Sendable, Equatable, FetchableRecord, PersistableRe
         container[CodingKeys.tags.rawValue] = TagsColumn.encode(spec.tags)
         container[CodingKeys.enabled.rawValue] = spec.enabled
         container[CodingKeys.disabledReason.rawValue] = disabledReason?.rawValue
-        container[CodingKeys.state.rawValue] = state
+        container[CodingKeys.state.rawValue] = organizationState
         container[CodingKeys.source.rawValue] = source.rawValue
         container[CodingKeys.createdAt.rawValue] = createdAt
         container[CodingKeys.updatedAt.rawValue] = updatedAt

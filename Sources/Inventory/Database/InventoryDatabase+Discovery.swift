@@ -63,7 +63,7 @@ extension InventoryDatabase {
                         accountID: account.accountID, name: account.name, email: account.email, ouPath: account.ouPath,
                         region: defaults.region, roleName: defaults.roleName, accessRoleName: defaults.accessRoleName,
                         managementAccountID: defaults.managementAccountID, enabled: account.enabled)
-                    try AccountRecord(spec: spec, disabledReason: found, state: account.state, source: .organizations,
+                    try AccountRecord(spec: spec, disabledReason: found, organizationState: account.state, source: .organizations,
                                       createdAt: now, updatedAt: now).insert(db)
                     summary.added += 1
                     continue
@@ -75,7 +75,7 @@ extension InventoryDatabase {
                 updated.name = account.name
                 updated.email = account.email
                 updated.ouPath = account.ouPath
-                updated.state = account.state
+                updated.organizationState = account.state
                 updated.enabled = reason == nil
                 updated.disabledReason = reason
                 updated.source = .organizations

@@ -39,7 +39,7 @@ extension InventoryDatabase {
             for account in accounts {
                 switch existing.removeValue(forKey: account.accountID) {
                 case nil:
-                    try AccountRecord(spec: account, state: nil, source: source, createdAt: now, updatedAt: now).insert(db)
+                    try AccountRecord(spec: account, organizationState: nil, source: source, createdAt: now, updatedAt: now).insert(db)
                     summary.added += 1
                 case var stored? where stored.spec != account || stored.source != source:
                     stored.spec = account

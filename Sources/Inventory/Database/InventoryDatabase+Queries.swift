@@ -13,9 +13,9 @@ extension InventoryDatabase {
 
     /// The onboarding status of every enabled account, and of disabled accounts that
     /// still have a role, in the same order as `allAccounts`.
-    public func accountStatuses() throws -> [AccountStatus] {
+    public func accountStandings() throws -> [AccountStanding] {
         try read { db in
-            var statuses: [AccountStatus] = []
+            var statuses: [AccountStanding] = []
             let rows = try Row.fetchCursor(db, sql: """
                 SELECT a.account_id, a.name, a.ou_path, a.region, coalesce(s.status, ?) AS status,
                        s.role_arn, s.policy_arn, s.instance_profile_arn, s.last_run_id, coalesce(s.attempts, 0),
@@ -27,7 +27,7 @@ extension InventoryDatabase {
                                  OnboardingStatus.skipped.rawValue])
             while let row = try rows.next() {
                 let accountID: String = row[0]
-                statuses.append(AccountStatus(
+                statuses.append(AccountStanding(
                     accountID: accountID, name: row[1], ouPath: row[2], region: row[3],
                     status: try row.decoded("status", table: "account_state", key: accountID),
                     roleARN: row[5], policyARN: row[6], instanceProfileARN: row[7], lastRunID: row[8],

@@ -7,8 +7,8 @@ extension InventoryDatabase {
     /// Accounts with a role fleetform created and has not destroyed, whatever happened
     /// to them since (a later failed or interrupted run leaves the role in place): what
     /// `verify` checks and, without the drifted ones, `export` lists.
-    public func onboardedAccounts(includeDrifted: Bool) throws -> [(account: AccountRecord, state: AccountStatus)] {
-        let statuses = try accountStatuses().filter {
+    public func onboardedAccounts(includeDrifted: Bool) throws -> [(account: AccountRecord, standing: AccountStanding)] {
+        let statuses = try accountStandings().filter {
             $0.roleARN != nil && $0.status != .destroyed && (includeDrifted || $0.status != .drifted)
         }
         let accounts = Dictionary(try allAccounts().map { ($0.accountID, $0) }, uniquingKeysWith: { a, _ in a })

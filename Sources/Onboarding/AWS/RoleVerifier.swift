@@ -33,7 +33,7 @@ public struct RoleVerifier: Sendable {
     /// Verifies every account and records the findings: drifted accounts become
     /// `drifted` with the reason; a drifted account found as recorded again is
     /// `succeeded` again.
-    public func verify(_ onboarded: [(account: AccountRecord, state: AccountStatus)], database: InventoryDatabase) async throws -> [Outcome] {
+    public func verify(_ onboarded: [(account: AccountRecord, standing: AccountStanding)], database: InventoryDatabase) async throws -> [Outcome] {
         let outcomes = await BoundedConcurrency.map(onboarded, limit: concurrency) { account, state in
             Outcome(accountID: account.accountID, name: account.name, finding: await check(account, state))
         }
@@ -47,7 +47,7 @@ public struct RoleVerifier: Sendable {
         return outcomes
     }
 
-    private func check(_ account: AccountRecord, _ state: AccountStatus) async -> Finding {
+    private func check(_ account: AccountRecord, _ state: AccountStanding) async -> Finding {
         guard let roleARN = state.roleARN else { return .unchecked("no role ARN recorded") }
         let accessRole = AccessRole.arn(account: account)
         let iam: IAMClient

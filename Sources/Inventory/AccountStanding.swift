@@ -1,5 +1,6 @@
-/// Where one account stands: the result of its latest job, or `never_run`.
-public struct AccountStatus: Sendable, Equatable {
+/// Where one account stands: its onboarding status (the result of its latest job, or
+/// `never_run`) and the ARNs of its role. "Status" is the value, "standing" the row.
+public struct AccountStanding: Sendable, Equatable {
     public var accountID: String
     public var name: String
     public var ouPath: String
