@@ -90,21 +90,13 @@ extension InventoryDatabase {
                 summary.updated += 1
             }
             if let pruneUnder {
-                for (accountID, stored) in existing where stored.enabled && stored.source == .organizations {
-                    guard pruneUnder.contains(where: { stored.ouPath == $0 || stored.ouPath.hasPrefix($0 + "/") }) else { continue }
-                    try db.execute(sql: """
-                        UPDATE accounts SET enabled = 0, disabled_reason = ?, updated_at = ? WHERE account_id = ?
-                        """, arguments: [DisabledReason.removed.rawValue, now, accountID])
-                    summary.disabled += 1
+                let removed = existing.values.filter { stored in
+                    stored.enabled && stored.source == .organizations
+                        && pruneUnder.contains { stored.ouPath == $0 || stored.ouPath.hasPrefix($0 + "/") }
                 }
+                summary.disabled = try Self.disableRemoved(db, removed.map(\.accountID), now: now)
             }
-            if summary.added + summary.updated + summary.disabled > 0 {
-                try db.execute(sql: """
-                    INSERT INTO inventory_changes (source, origin, added, updated, unchanged, disabled, changed_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [AccountSource.organizations.rawValue, origin, summary.added, summary.updated,
-                                     summary.unchanged, summary.disabled, now])
-            }
+            try Self.recordChange(db, summary, source: .organizations, origin: origin, now: now)
             return summary
         }
     }

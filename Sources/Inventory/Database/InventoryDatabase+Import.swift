@@ -55,22 +55,9 @@ extension InventoryDatabase {
             }
             if prune {
                 // What is left in `existing` was not in the input.
-                for (accountID, stored) in existing where stored.enabled {
-                    try db.cachedStatement(sql: """
-                        UPDATE accounts SET enabled = 0, disabled_reason = ?, updated_at = ? WHERE account_id = ?
-                        """).execute(arguments: [DisabledReason.removed.rawValue, now, accountID])
-                    summary.disabled += 1
-                }
+                summary.disabled = try Self.disableRemoved(db, existing.values.filter(\.enabled).map(\.accountID), now: now)
             }
-            if summary.added + summary.updated + summary.disabled > 0 {
-                try db.execute(
-                    sql: """
-                        INSERT INTO inventory_changes (source, origin, added, updated, unchanged, disabled, changed_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [source.rawValue, origin, summary.added, summary.updated, summary.unchanged,
-                                summary.disabled, now])
-            }
+            try Self.recordChange(db, summary, source: source, origin: origin, now: now)
             return summary
         }
     }
@@ -78,5 +65,28 @@ extension InventoryDatabase {
     /// Every stored account by ID: what an import compares its input with.
     static func accountsByID(_ db: Database) throws -> [String: AccountRecord] {
         Dictionary(try AccountRecord.fetchAll(db).map { ($0.accountID, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// Disables accounts an import no longer lists (never deletes them: their history
+    /// and roles stay); returns how many.
+    static func disableRemoved(_ db: Database, _ accountIDs: [String], now: String) throws -> Int {
+        let disable = try db.cachedStatement(sql: """
+            UPDATE accounts SET enabled = 0, disabled_reason = ?, updated_at = ? WHERE account_id = ?
+            """)
+        for accountID in accountIDs {
+            try disable.execute(arguments: [DisabledReason.removed.rawValue, now, accountID])
+        }
+        return accountIDs.count
+    }
+
+    /// One `inventory_changes` row for an import that changed something.
+    static func recordChange(_ db: Database, _ summary: InventoryImportSummary, source: AccountSource, origin: String,
+                             now: String) throws {
+        guard summary.added + summary.updated + summary.disabled > 0 else { return }
+        try db.execute(sql: """
+            INSERT INTO inventory_changes (source, origin, added, updated, unchanged, disabled, changed_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [source.rawValue, origin, summary.added, summary.updated, summary.unchanged,
+                             summary.disabled, now])
     }
 }
