@@ -28,6 +28,7 @@ extension JSONValue {
     /// byte for byte, which `Foundation.JSONEncoder` on Linux is not.
     public func serialized(_ layout: JSONLayout) -> String {
         var out = ""
+        out.reserveCapacity(256)
         append(to: &out, layout)
         return out
     }
@@ -85,20 +86,34 @@ private struct Spacing {
 
     func appendKey(_ key: String, to out: inout String) {
         JSONStringEscaping.appendQuoted(key, to: &out)
-        out += ":" + afterColon
+        out.append(":")
+        out.append(afterColon)
     }
 
     func appendItems<Item>(_ items: [Item], open: String, close: String, to out: inout String, depth: Int,
                            _ appendItem: (Item, inout String) -> Void) {
-        guard !items.isEmpty else { out += open + close; return }
-        out += open
+        guard !items.isEmpty else {
+            out.append(open)
+            out.append(close)
+            return
+        }
+        out.append(open)
         for (index, item) in items.enumerated() {
-            if index > 0 { out += "," + afterComma }
-            if breaksLines { out += "\n" + String(repeating: "  ", count: depth + 1) }
+            if index > 0 {
+                out.append(",")
+                out.append(afterComma)
+            }
+            if breaksLines {
+                out.append("\n")
+                for _ in 0...depth { out.append("  ") }
+            }
             appendItem(item, &out)
         }
-        if breaksLines { out += "\n" + String(repeating: "  ", count: depth) }
-        out += close
+        if breaksLines {
+            out.append("\n")
+            for _ in 0..<depth { out.append("  ") }
+        }
+        out.append(close)
     }
 }
 

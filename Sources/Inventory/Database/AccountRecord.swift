@@ -90,21 +90,35 @@ public struct AccountRecord: Sendable, Equatable, FetchableRecord, PersistableRe
     }
 
     public func encode(to container: inout PersistenceContainer) throws {
-        container[CodingKeys.accountID.rawValue] = spec.accountID
-        container[CodingKeys.name.rawValue] = spec.name
-        container[CodingKeys.email.rawValue] = spec.email
-        container[CodingKeys.ouPath.rawValue] = spec.ouPath
-        container[CodingKeys.region.rawValue] = spec.region
-        container[CodingKeys.roleName.rawValue] = spec.roleName
-        container[CodingKeys.accessRoleName.rawValue] = spec.accessRoleName
-        container[CodingKeys.managementAccountID.rawValue] = spec.managementAccountID
-        container[CodingKeys.tags.rawValue] = TagsColumn.encode(spec.tags)
-        container[CodingKeys.enabled.rawValue] = spec.enabled
-        container[CodingKeys.disabledReason.rawValue] = disabledReason?.rawValue
-        container[CodingKeys.state.rawValue] = organizationState
-        container[CodingKeys.source.rawValue] = source.rawValue
-        container[CodingKeys.createdAt.rawValue] = createdAt
-        container[CodingKeys.updatedAt.rawValue] = updatedAt
+        for (column, value) in zip(Self.storedColumns, storedValues) {
+            container[column] = value
+        }
+    }
+
+    /// The columns in `storedValues` order: one list for `encode` and for the bulk
+    /// insert of an import.
+    static let storedColumns = [
+        CodingKeys.accountID, .name, .email, .ouPath, .region, .roleName, .accessRoleName, .managementAccountID,
+        .tags, .enabled, .disabledReason, .state, .source, .createdAt, .updatedAt,
+    ].map(\.rawValue)
+
+    var storedValues: [(any DatabaseValueConvertible)?] {
+        [spec.accountID, spec.name, spec.email, spec.ouPath, spec.region, spec.roleName, spec.accessRoleName,
+         spec.managementAccountID, TagsColumn.encode(spec.tags), spec.enabled, disabledReason?.rawValue,
+         organizationState, source.rawValue, createdAt, updatedAt]
+    }
+
+    /// Inserts many records through one prepared statement: GRDB's per-record `insert`
+    /// builds a container and looks up its statement for each of 10,000 accounts.
+    static func insertAll(_ records: [AccountRecord], _ db: Database) throws {
+        guard !records.isEmpty else { return }
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO \(databaseTableName) (\(storedColumns.joined(separator: ", ")))
+            VALUES (\(Array(repeating: "?", count: storedColumns.count).joined(separator: ", ")))
+            """)
+        for record in records {
+            try insert.execute(arguments: StatementArguments(record.storedValues))
+        }
     }
 }
 

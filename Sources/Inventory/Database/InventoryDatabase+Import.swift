@@ -36,10 +36,12 @@ extension InventoryDatabase {
         return try write { db in
             var existing = try Self.accountsByID(db)
             var summary = InventoryImportSummary()
+            var added: [AccountRecord] = []
             for account in accounts {
                 switch existing.removeValue(forKey: account.accountID) {
                 case nil:
-                    try AccountRecord(spec: account, organizationState: nil, source: source, createdAt: now, updatedAt: now).insert(db)
+                    added.append(AccountRecord(spec: account, organizationState: nil, source: source, createdAt: now,
+                                               updatedAt: now))
                     summary.added += 1
                 case var stored? where stored.spec != account || stored.source != source:
                     stored.spec = account
@@ -53,6 +55,7 @@ extension InventoryDatabase {
                     summary.unchanged += 1
                 }
             }
+            try AccountRecord.insertAll(added, db)
             if prune {
                 // What is left in `existing` was not in the input.
                 summary.disabled = try Self.disableRemoved(db, existing.values.filter(\.enabled).map(\.accountID), now: now)
