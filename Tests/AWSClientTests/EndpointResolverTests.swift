@@ -34,6 +34,12 @@ import Testing
         #expect(try endpoint(.iam, "us-isof-east-1") == ("https://iam.us-isof-south-1.csp.hci.ic.gov", "us-isof-south-1"))
     }
 
+    @Test func partitionIDsAreThoseOfARNs() {
+        let ids = ["eu-west-1", "us-gov-west-1", "cn-north-1", "us-iso-east-1", "us-isob-east-1", "us-isof-south-1",
+                   "eu-isoe-west-1", "mx-central-1"].map { AWSPartition(region: $0).id }
+        #expect(ids == ["aws", "aws-us-gov", "aws-cn", "aws-iso", "aws-iso-b", "aws-iso-f", "aws-iso-e", "aws"])
+    }
+
     /// The region is part of the host name: `evil.com#` would send the signed request there.
     @Test func aRegionThatIsNotARegionNameIsRefusedWhereHostsAreBuilt() throws {
         #expect(throws: AWSConfigurationError.invalidRegion(source: "region", value: "evil.com#")) {

@@ -91,7 +91,14 @@ import Testing
         #expect(SigV4Encoding.canonicalQuery("b=2&a=%7e&A=1&&a=1") == "A=1&a=1&a=~&b=2")
         #expect(SigV4Encoding.canonicalQuery("x=a%20b&y=a b&z=%E2%82%AC*") == "x=a%20b&y=a%20b&z=%E2%82%AC%2A")
         #expect(SigV4Encoding.canonicalQuery("bad=%zz") == "bad=%25zz")
+    }
+
+    /// The one encoder for signatures and for Query-protocol form bodies (STS, IAM).
+    @Test func encodingKeepsOnlyTheUnreservedCharacters() {
         #expect(SigV4Encoding.encode("AZaz09-_.~ /=&+") == "AZaz09-_.~%20%2F%3D%26%2B")
+        #expect(SigV4Encoding.encode("arn:aws:iam::012345678901:role/a b+c~") == "arn%3Aaws%3Aiam%3A%3A012345678901%3Arole%2Fa%20b%2Bc~")
+        #expect(SigV4Encoding.encode("é") == "%C3%A9")
+        #expect(SigV4Encoding.encode("a/b", keepingSlashes: true) == "a/b")
     }
 
     @Test func headerValuesAreTrimmedAndSpacesCollapsed() {

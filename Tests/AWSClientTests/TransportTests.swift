@@ -72,11 +72,6 @@ import Testing
         }
     }
 
-    @Test func formEncodingIsRFC3986() {
-        #expect(AWSServiceClient.formEncode("arn:aws:iam::012345678901:role/a b+c~") == "arn%3Aaws%3Aiam%3A%3A012345678901%3Arole%2Fa%20b%2Bc~")
-        #expect(AWSServiceClient.formEncode("é") == "%C3%A9")
-    }
-
     @Test func readsErrorCodesFromXMLAndJSONAnswers() {
         let xml = Array("""
             <ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>\

@@ -29,6 +29,20 @@ import Testing
         #expect(TrustPolicyCheck.problem("not json", roleARN: role, accountID: "012345678901") == "cannot be read as JSON")
     }
 
+    /// The access role's ARN names the partition of the account's region, ISO ones included.
+    @Test func accessRoleARNsNameTheRegionsPartition() {
+        func arn(_ region: String) -> String {
+            AccessRole.arn(account: AccountRecord(
+                accountID: "012345678901", name: "a", email: nil, ouPath: "Root", region: region, roleName: "r",
+                accessRoleName: "OrganizationAccountAccessRole", managementAccountID: nil, tags: [:], enabled: true,
+                state: "ACTIVE", source: .file, createdAt: "", updatedAt: ""))
+        }
+        #expect(arn("eu-west-1") == "arn:aws:iam::012345678901:role/OrganizationAccountAccessRole")
+        #expect(arn("cn-northwest-1") == "arn:aws-cn:iam::012345678901:role/OrganizationAccountAccessRole")
+        #expect(arn("us-gov-east-1") == "arn:aws-us-gov:iam::012345678901:role/OrganizationAccountAccessRole")
+        #expect(arn("us-isob-east-1") == "arn:aws-iso-b:iam::012345678901:role/OrganizationAccountAccessRole")
+    }
+
     private func record(_ id: String, name: String, region: String = "eu-west-1") -> FleetExport.Record {
         FleetExport.Record(accountID: id, name: name, ouPath: "Root/Prod", region: region,
                            roleARN: "arn:aws:iam::\(id):role/r", instanceProfileARN: nil, policyARN: "arn:aws:iam::\(id):policy/p")

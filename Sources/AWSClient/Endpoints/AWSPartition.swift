@@ -6,20 +6,23 @@
 /// worthless in another, so a GovCloud, China or ISO region must never fall back to
 /// the commercial endpoints. Regions of unknown prefix are treated as commercial,
 /// which is where new regions appear.
-struct AWSPartition: Sendable, Equatable {
+///
+/// Public for the ARNs the use cases build (the access role to assume): an ARN names its
+/// partition too, and must agree with the endpoints the call goes to.
+public struct AWSPartition: Sendable, Equatable {
     /// The partition's ID, as in ARNs: `aws`, `aws-cn`, `aws-us-gov`, `aws-iso`, …
-    var id: String
+    public let id: String
     var dnsSuffix: String
     /// The host and signing region of IAM, which is global per partition.
     var iam: (host: String, signingRegion: String)
     /// The host and signing region of Organizations, which is global per partition.
     var organizations: (host: String, signingRegion: String)
 
-    static func == (lhs: AWSPartition, rhs: AWSPartition) -> Bool {
+    public static func == (lhs: AWSPartition, rhs: AWSPartition) -> Bool {
         lhs.id == rhs.id
     }
 
-    init(region: String) {
+    public init(region: String) {
         self = Self.all.first { region.hasPrefix($0.prefix) }?.partition ?? .commercial
     }
 

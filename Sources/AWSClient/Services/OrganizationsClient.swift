@@ -24,13 +24,11 @@ public struct OrganizationsClient: Sendable {
     public struct Root: Sendable, Equatable, Decodable {
         public var id: String
         public var name: String
-        enum CodingKeys: String, CodingKey { case id = "Id", name = "Name" }
     }
 
     public struct OrganizationalUnit: Sendable, Equatable, Decodable {
         public var id: String
         public var name: String
-        enum CodingKeys: String, CodingKey { case id = "Id", name = "Name" }
     }
 
     public struct Account: Sendable, Equatable, Decodable {
@@ -40,7 +38,8 @@ public struct OrganizationsClient: Sendable {
         /// `ACTIVE`, `SUSPENDED`, `PENDING_CLOSURE`, … from `State`, else the retired `Status`.
         public var state: String
 
-        enum CodingKeys: String, CodingKey { case id = "Id", name = "Name", email = "Email", state = "State", status = "Status" }
+        /// `status` is no property: it only stands in for a missing `state`.
+        enum CodingKeys: CodingKey { case id, name, email, state, status }
 
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -66,12 +65,8 @@ public struct OrganizationsClient: Sendable {
                 var id: String
                 var masterAccountId: String?
                 var managementAccountId: String?
-                enum CodingKeys: String, CodingKey {
-                    case id = "Id", masterAccountId = "MasterAccountId", managementAccountId = "ManagementAccountId"
-                }
             }
             var organization: Shape
-            enum CodingKeys: String, CodingKey { case organization = "Organization" }
         }
         let answer = try await call("DescribeOrganization", [:], as: Answer.self)
         guard let management = answer.organization.managementAccountId ?? answer.organization.masterAccountId else {
@@ -87,7 +82,6 @@ public struct OrganizationsClient: Sendable {
     public func organizationalUnit(id: String) async throws -> OrganizationalUnit {
         struct Answer: Decodable {
             var organizationalUnit: OrganizationalUnit
-            enum CodingKeys: String, CodingKey { case organizationalUnit = "OrganizationalUnit" }
         }
         return try await call("DescribeOrganizationalUnit", ["OrganizationalUnitId": .string(id)], as: Answer.self,
                               resource: id).organizationalUnit
@@ -97,7 +91,6 @@ public struct OrganizationsClient: Sendable {
     public func parentID(of childID: String) async throws -> String {
         struct Parent: Decodable {
             var id: String
-            enum CodingKeys: String, CodingKey { case id = "Id" }
         }
         let parents: [Parent] = try await pages("ListParents", ["ChildId": .string(childID)], listKey: "Parents",
                                                 resource: childID)
@@ -121,11 +114,7 @@ public struct OrganizationsClient: Sendable {
     ) async throws -> Answer {
         let body = try await client.json(operation, targetPrefix: Self.targetPrefix, body: .object(JSONObject(sorted: members)),
                                          resource: resource)
-        do {
-            return try JSONDecoder().decode(Answer.self, from: Data(body))
-        } catch {
-            throw unexpected(operation, "\(error)", resource: resource)
-        }
+        return try decode(Answer.self, from: body, operation: operation, resource: resource)
     }
 
     /// One list call, every page: `NextToken` decides, not whether a page was empty.
@@ -141,14 +130,8 @@ public struct OrganizationsClient: Sendable {
             if let token { request["NextToken"] = .string(token) }
             let body = try await client.json(operation, targetPrefix: Self.targetPrefix,
                                              body: .object(JSONObject(sorted: request)), resource: resource)
-            let decoder = JSONDecoder()
-            decoder.userInfo[OrganizationsPage<Item>.listKeyInfo] = listKey
-            let page: OrganizationsPage<Item>
-            do {
-                page = try decoder.decode(OrganizationsPage<Item>.self, from: Data(body))
-            } catch {
-                throw unexpected(operation, "\(error)", resource: resource)
-            }
+            let page = try decode(OrganizationsPage<Item>.self, from: body, operation: operation, resource: resource,
+                                  userInfo: [OrganizationsPage<Item>.listKeyInfo: listKey])
             items += page.items
             pageCount += 1
             token = page.nextToken.flatMap { $0.isEmpty ? nil : $0 }
@@ -167,6 +150,22 @@ public struct OrganizationsClient: Sendable {
         return items
     }
 
+    /// Members are matched with a lower-case first letter (`Id` as `id`), as in Query
+    /// answers, so that answer types need no coding keys.
+    private func decode<Answer: Decodable>(
+        _ type: Answer.Type, from body: [UInt8], operation: String, resource: String?,
+        userInfo: [CodingUserInfoKey: String] = [:]
+    ) throws -> Answer {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .custom(AnswerKey.lowercasingFirstLetter)
+        for (key, value) in userInfo { decoder.userInfo[key] = value }
+        do {
+            return try decoder.decode(type, from: Data(body))
+        } catch {
+            throw unexpected(operation, "\(error)", resource: resource)
+        }
+    }
+
     private func listingError(_ operation: String, _ code: String, _ message: String, resource: String?) -> AWSError {
         AWSError(service: "Organizations", operation: operation, code: code, message: message, resource: resource)
     }
@@ -183,20 +182,13 @@ struct OrganizationsPage<Item: Decodable>: Decodable {
     var items: [Item]
     var nextToken: String?
 
-    private struct Key: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
-
     /// The decoder's `userInfo` names the list's key (`Accounts`, `OrganizationalUnits`, …).
     static var listKeyInfo: CodingUserInfoKey { CodingUserInfoKey(rawValue: "listKey")! }
 
     init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: Key.self)
+        let container = try decoder.container(keyedBy: AnswerKey.self)
         let listKey = decoder.userInfo[Self.listKeyInfo] as? String ?? ""
-        items = try container.decodeIfPresent([Item].self, forKey: Key(stringValue: listKey)) ?? []
-        nextToken = try container.decodeIfPresent(String.self, forKey: Key(stringValue: "NextToken"))
+        items = try container.decodeIfPresent([Item].self, forKey: AnswerKey(awsName: listKey)) ?? []
+        nextToken = try container.decodeIfPresent(String.self, forKey: AnswerKey(awsName: "NextToken"))
     }
 }

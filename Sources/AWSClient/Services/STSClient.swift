@@ -1,5 +1,4 @@
 import Foundation
-import XMLCoder
 
 /// AWS Security Token Service: who am I, and credentials for a role in another account.
 public struct STSClient: Sendable {
@@ -13,9 +12,8 @@ public struct STSClient: Sendable {
     ) async throws -> AWSCredentials {
         var parameters = [("RoleArn", roleARN), ("RoleSessionName", sessionName), ("DurationSeconds", "\(durationSeconds)")]
         if let externalID { parameters.append(("ExternalId", externalID)) }
-        let body = try await client.query("AssumeRole", version: Self.version, parameters: parameters)
-        let response = try XMLAnswer.decode(AssumeRoleResponse.self, from: body, operation: "AssumeRole", service: "STS")
-        let credentials = response.assumeRoleResult.credentials
+        let credentials = try await client.query("AssumeRole", version: Self.version, parameters: parameters,
+                                                 as: AssumeRoleResult.self).credentials
         return AWSCredentials(
             accessKeyID: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey,
             sessionToken: credentials.sessionToken,
@@ -28,57 +26,25 @@ public struct STSClient: Sendable {
     }
 
     public func callerIdentity() async throws -> CallerIdentity {
-        let body = try await client.query("GetCallerIdentity", version: Self.version)
-        let response = try XMLAnswer.decode(GetCallerIdentityResponse.self, from: body, operation: "GetCallerIdentity", service: "STS")
-        return CallerIdentity(account: response.getCallerIdentityResult.account, arn: response.getCallerIdentityResult.arn)
+        let result = try await client.query("GetCallerIdentity", version: Self.version, as: GetCallerIdentityResult.self)
+        return CallerIdentity(account: result.account, arn: result.arn)
     }
 
-    private struct AssumeRoleResponse: Decodable {
-        var assumeRoleResult: Result
+    // MARK: Answers
 
-        struct Result: Decodable {
-            var credentials: Credentials
-            enum CodingKeys: String, CodingKey { case credentials = "Credentials" }
-        }
+    private struct AssumeRoleResult: Decodable {
+        var credentials: Credentials
 
         struct Credentials: Decodable {
             var accessKeyId: String
             var secretAccessKey: String
             var sessionToken: String?
             var expiration: String?
-            enum CodingKeys: String, CodingKey {
-                case accessKeyId = "AccessKeyId", secretAccessKey = "SecretAccessKey"
-                case sessionToken = "SessionToken", expiration = "Expiration"
-            }
         }
-
-        enum CodingKeys: String, CodingKey { case assumeRoleResult = "AssumeRoleResult" }
     }
 
-    private struct GetCallerIdentityResponse: Decodable {
-        var getCallerIdentityResult: Result
-
-        struct Result: Decodable {
-            var account: String
-            var arn: String
-            enum CodingKeys: String, CodingKey { case account = "Account", arn = "Arn" }
-        }
-
-        enum CodingKeys: String, CodingKey { case getCallerIdentityResult = "GetCallerIdentityResult" }
-    }
-}
-
-/// Decodes XML answers, turning a shape we did not expect into an `AWSError` that names
-/// the operation rather than a decoding error nobody can act on.
-enum XMLAnswer {
-    static func decode<T: Decodable>(_ type: T.Type, from body: [UInt8], operation: String, service: String) throws -> T {
-        do {
-            let decoder = XMLDecoder()
-            decoder.shouldProcessNamespaces = true
-            return try decoder.decode(T.self, from: Data(body))
-        } catch {
-            throw AWSError(service: service, operation: operation, code: "UnexpectedResponse",
-                           message: "could not read the answer: \(error)")
-        }
+    private struct GetCallerIdentityResult: Decodable {
+        var account: String
+        var arn: String
     }
 }

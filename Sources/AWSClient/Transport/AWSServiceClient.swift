@@ -33,10 +33,12 @@ struct AWSServiceClient: Sendable {
     /// endpoint (moto, LocalStack) that refuses is not running: the first refusal is final.
     static let maximumRefusals = 2
 
-    /// The Query protocol (STS, IAM): a form-encoded POST answered with XML.
+    /// The Query protocol (STS, IAM): a form-encoded POST answered with XML. The form uses
+    /// SigV4's RFC 3986 encoding, which is also a valid form encoding: a space is `%20`,
+    /// never a `+` that a server could read either way.
     func query(_ action: String, version: String, parameters: [(String, String)] = []) async throws -> [UInt8] {
         let pairs = [("Action", action), ("Version", version)] + parameters
-        let body = pairs.map { "\(Self.formEncode($0.0))=\(Self.formEncode($0.1))" }.joined(separator: "&")
+        let body = pairs.map { "\(SigV4Encoding.encode($0.0))=\(SigV4Encoding.encode($0.1))" }.joined(separator: "&")
         let response = try await send(
             operation: action, resource: nil,
             headers: ["content-type": "application/x-www-form-urlencoded; charset=utf-8"],
@@ -138,23 +140,7 @@ struct AWSServiceClient: Sendable {
         }
     }
 
-    // MARK: Encoding and errors
-
-    /// RFC 3986 percent-encoding of everything but the unreserved characters, as SigV4 expects.
-    static func formEncode(_ text: String) -> String {
-        var out = ""
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."),
-                 UInt8(ascii: "~"):
-                out.unicodeScalars.append(Unicode.Scalar(byte))
-            default:
-                out += String(format: "%%%02X", byte)
-            }
-        }
-        return out
-    }
+    // MARK: Errors
 
     /// `<Error><Code>…</Code><Message>…</Message></Error>` in STS and IAM answers.
     static func xmlError(_ body: [UInt8]) -> (code: String, message: String)? {

@@ -42,13 +42,6 @@ public struct AccessPreflight: Sendable {
 /// The role fleetform enters a member account through.
 public enum AccessRole {
     public static func arn(account: AccountRecord) -> String {
-        "arn:\(partition(region: account.region)):iam::\(account.accountID):role/\(account.accessRoleName)"
-    }
-
-    /// The ARN partition of a region, as the built-in template derives it.
-    public static func partition(region: String) -> String {
-        if region.hasPrefix("cn-") { return "aws-cn" }
-        if region.hasPrefix("us-gov-") { return "aws-us-gov" }
-        return "aws"
+        "arn:\(AWSPartition(region: account.region).id):iam::\(account.accountID):role/\(account.accessRoleName)"
     }
 }
