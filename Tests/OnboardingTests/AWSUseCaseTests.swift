@@ -35,7 +35,7 @@ import Testing
             AccessRole.arn(account: AccountRecord(
                 accountID: "012345678901", name: "a", email: nil, ouPath: "Root", region: region, roleName: "r",
                 accessRoleName: "OrganizationAccountAccessRole", managementAccountID: nil, tags: [:], enabled: true,
-                state: "ACTIVE", source: .file, createdAt: "", updatedAt: ""))
+                organizationState: "ACTIVE", source: .file, createdAt: "", updatedAt: ""))
         }
         #expect(arn("eu-west-1") == "arn:aws:iam::012345678901:role/OrganizationAccountAccessRole")
         #expect(arn("cn-northwest-1") == "arn:aws-cn:iam::012345678901:role/OrganizationAccountAccessRole")
