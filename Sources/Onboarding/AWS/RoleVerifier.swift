@@ -1,6 +1,5 @@
 import AWSClient
 import FleetformBasics
-import Foundation
 import Inventory
 
 /// Checks with IAM, in each onboarded account, that the role is still as fleetform
