@@ -1,4 +1,3 @@
-import Foundation
 import Testing
 @testable import AWSClient
 
@@ -84,5 +83,13 @@ import Testing
         #expect(AWSServiceClient.jsonError(json)?.code == "TooManyRequestsException")
         #expect(AWSServiceClient.jsonError(json)?.message == "slow down")
         #expect(AWSServiceClient.jsonError(Array("not json".utf8)) == nil)
+        // Other services' spellings of the same two members.
+        let other = AWSServiceClient.jsonError(Array(#"{"code":"ValidationException","Message":"bad"}"#.utf8))
+        #expect(other?.code == "ValidationException")
+        #expect(other?.message == "bad")
+        #expect(AWSServiceClient.jsonError(Array(#"{"__type":"InternalFailure"}"#.utf8))?.message == "")
+        // Signature failures come back as XML even from JSON services.
+        let signature = Array("<ErrorResponse><Error><Code>SignatureDoesNotMatch</Code><Message>m</Message></Error></ErrorResponse>".utf8)
+        #expect(AWSServiceClient.jsonError(signature)?.code == "SignatureDoesNotMatch")
     }
 }

@@ -27,6 +27,28 @@ import Testing
         #expect(TrustPolicyCheck.problem(trust("\(denied), \(selfAssume)"), roleARN: role, accountID: "012345678901")
             == "no longer allows ec2.amazonaws.com")
         #expect(TrustPolicyCheck.problem("not json", roleARN: role, accountID: "012345678901") == "cannot be read as JSON")
+        #expect(TrustPolicyCheck.problem("[]", roleARN: role, accountID: "012345678901") == "cannot be read as JSON")
+    }
+
+    /// The policy grammar allows one value or a list almost everywhere, `"*"` as the
+    /// principal, and numbers or booleans in conditions: none of them makes a policy unreadable.
+    @Test func trustPolicyMembersMayBeOneValueOrAList() {
+        func problem(_ document: String) -> String? {
+            TrustPolicyCheck.problem(document, roleARN: role, accountID: "012345678901")
+        }
+        let ec2AsList = #"{"Effect": "Allow", "Action": ["sts:TagSession", 7, "sts:AssumeRole"], "Principal": {"Service": ["ec2.amazonaws.com"]}}"#
+        let byAccountID = #"{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": ["012345678901"]}, "Condition": {"Bool": {"aws:MultiFactorAuthPresent": true}, "NumericLessThan": {"aws:MultiFactorAuthAge": 3600}, "StringEquals": {"aws:PrincipalArn": "\#(role)"}}}"#
+        #expect(problem(trust("\(ec2AsList), \(byAccountID)")) == nil)
+        // One statement, not in a list.
+        #expect(problem(#"{"Version": "2012-10-17", "Statement": \#(ec2)}"#) == "no longer allows the role itself (\(role))")
+        // Anyone (`*`) is not the role itself; no statements at all allow nothing.
+        let anyone = #"{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": "*"}"#
+        #expect(problem(trust("\(ec2), \(anyone), 42")) == "no longer allows the role itself (\(role))")
+        #expect(problem(#"{"Version": "2012-10-17"}"#) == "allows neither ec2.amazonaws.com nor the role itself")
+        #expect(problem(#"{"Statement": "none"}"#) == "allows neither ec2.amazonaws.com nor the role itself")
+        // The root without the aws:PrincipalArn condition lets every principal of the account in.
+        let rootOnly = #"{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": "arn:aws:iam::012345678901:root"}, "Condition": "x"}"#
+        #expect(problem(trust("\(ec2), \(rootOnly)")) == "no longer allows the role itself (\(role))")
     }
 
     /// The access role's ARN names the partition of the account's region, ISO ones included.

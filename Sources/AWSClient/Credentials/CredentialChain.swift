@@ -1,5 +1,4 @@
 import FleetformBasics
-import Foundation
 
 /// Finds the caller's AWS credentials and region the way the AWS CLI and SDKs do, so a
 /// user's existing setup works unchanged.

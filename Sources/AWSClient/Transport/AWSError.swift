@@ -1,5 +1,4 @@
 import FleetformBasics
-import Foundation
 
 /// An error AWS answered with, or a request that could not be made. Names the service,
 /// the operation, the AWS error code and message; never a credential.

@@ -152,12 +152,22 @@ struct AWSServiceClient: Sendable {
     /// `{"__type": "…#Code", "message": "…"}` in JSON-protocol answers. Signature and
     /// token failures can come back as Query-style XML even from JSON services.
     static func jsonError(_ body: [UInt8]) -> (code: String, message: String)? {
-        guard case .object(let object)? = try? JSONParser.parse(body),
-              case .string(let type)? = object["__type"] ?? object["code"] else { return xmlError(body) }
+        guard let answer = try? JSONDecoder().decode(JSONErrorBody.self, from: Data(body)),
+              let type = answer.type ?? answer.code else { return xmlError(body) }
         let code = type.split(separator: "#").last.map(String.init) ?? type
-        var message = ""
-        if case .string(let text)? = object["message"] ?? object["Message"] { message = text }
-        return (code, message)
+        return (code, answer.message ?? answer.capitalizedMessage ?? "")
+    }
+
+    /// Services differ in the names: `__type` or `code`, `message` or `Message`.
+    private struct JSONErrorBody: Decodable {
+        var type: String?
+        var code: String?
+        var message: String?
+        var capitalizedMessage: String?
+
+        enum CodingKeys: String, CodingKey {
+            case type = "__type", code, message, capitalizedMessage = "Message"
+        }
     }
 }
 

@@ -1,6 +1,5 @@
 import AWSClient
 import FleetformBasics
-import Foundation
 import Inventory
 
 /// Before terraform starts, checks that every account about to run can be entered:

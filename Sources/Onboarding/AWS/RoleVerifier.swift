@@ -1,6 +1,5 @@
 import AWSClient
 import FleetformBasics
-import Foundation
 import Inventory
 
 /// Checks with IAM, in each onboarded account, that the role is still as fleetform
@@ -87,53 +86,6 @@ public struct RoleVerifier: Sendable {
         } catch {
             // AWS errors name their call: `NoSuchEntity: … (IAM GetRole)`.
             return .unchecked(FailureLine.text(error))
-        }
-    }
-}
-
-/// Reads a trust policy for the two statements the gateway role needs.
-enum TrustPolicyCheck {
-    /// What is missing from `document` (JSON), or nil when it allows both EC2 and the
-    /// role itself (directly, or through the account root limited to the role by
-    /// `aws:PrincipalArn`) to assume the role.
-    static func problem(_ document: String, roleARN: String, accountID: String) -> String? {
-        guard case .object(let policy)? = try? JSONParser.parse(Array(document.utf8)) else {
-            return "cannot be read as JSON"
-        }
-        let statements: [JSONObject]
-        switch policy["Statement"] {
-        case .array(let list)?: statements = list.compactMap { if case .object(let s) = $0 { s } else { nil } }
-        case .object(let single)?: statements = [single]
-        default: statements = []
-        }
-        let allowing = statements.filter { $0["Effect"] == .string("Allow") && strings($0["Action"]).contains("sts:AssumeRole") }
-        let ec2 = allowing.contains { statement in
-            guard case .object(let principal)? = statement["Principal"] else { return false }
-            return strings(principal["Service"]).contains("ec2.amazonaws.com")
-        }
-        let root = roleARN.replacingOccurrences(of: #":role/.*$"#, with: ":root", options: .regularExpression)
-        let selfAssume = allowing.contains { statement in
-            guard case .object(let principal)? = statement["Principal"] else { return false }
-            let principals = strings(principal["AWS"])
-            if principals.contains(roleARN) { return true }
-            guard principals.contains(root) || principals.contains(accountID),
-                  case .object(let condition)? = statement["Condition"],
-                  case .object(let equals)? = condition["StringEquals"] else { return false }
-            return strings(equals["aws:PrincipalArn"]).contains(roleARN)
-        }
-        switch (ec2, selfAssume) {
-        case (true, true): return nil
-        case (false, true): return "no longer allows ec2.amazonaws.com"
-        case (true, false): return "no longer allows the role itself (\(roleARN))"
-        case (false, false): return "allows neither ec2.amazonaws.com nor the role itself"
-        }
-    }
-
-    private static func strings(_ value: JSONValue?) -> [String] {
-        switch value {
-        case .string(let text)?: [text]
-        case .array(let list)?: list.compactMap { if case .string(let text) = $0 { text } else { nil } }
-        default: []
         }
     }
 }

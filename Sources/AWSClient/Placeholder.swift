@@ -1,5 +1,0 @@
-import XMLCoder
-import Crypto
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif

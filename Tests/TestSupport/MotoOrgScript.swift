@@ -1,0 +1,39 @@
+import Foundation
+
+enum MotoOrgScript {
+    static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return decoder
+    }
+
+    /// Runs moto_org.py and returns its stdout; throws with its stderr when it fails.
+    static func run(_ arguments: [String]) throws -> String {
+        let python = try PythonFixture.python()
+        let script = try PythonFixture.script("moto_org.py")
+        let scratch = try TemporaryDirectory("fleetform-moto-org")
+        let outFile = scratch.url.appendingPathComponent("stdout")
+        let errFile = scratch.url.appendingPathComponent("stderr")
+        _ = FileManager.default.createFile(atPath: outFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errFile.path, contents: nil)
+        let out = try FileHandle(forWritingTo: outFile), err = try FileHandle(forWritingTo: errFile)
+        let process = Process()
+        process.executableURL = python
+        process.arguments = [script.path] + arguments
+        process.environment = PythonFixture.environment
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        process.waitUntilExit()
+        try? out.close()
+        try? err.close()
+        let stdout = (try? String(contentsOf: outFile, encoding: .utf8)) ?? ""
+        let stderr = (try? String(contentsOf: errFile, encoding: .utf8)) ?? ""
+        guard process.terminationReason == .exit, process.terminationStatus == 0 else {
+            throw TestEnvironmentError(
+                "moto_org.py \(arguments.joined(separator: " ")) exited with status \(process.terminationStatus):\n\(stderr)")
+        }
+        return stdout
+    }
+}
