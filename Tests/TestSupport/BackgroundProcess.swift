@@ -52,7 +52,9 @@ public final class BackgroundProcess: @unchecked Sendable {
 
     /// Everything the process wrote to its log so far.
     public var log: String {
-        (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
+        // Lossy: one invalid byte (a binary body the proxy quoted) must not turn the
+        // whole log into "", which would read as "nothing was injected".
+        FileManager.default.contents(atPath: logFile.path).map { String(decoding: $0, as: UTF8.self) } ?? ""
     }
 
     /// The last `lines` lines of the log, for error messages.
