@@ -23,10 +23,8 @@ public struct FleetChecks: Sendable {
             database.recoverAbandonedRunsAsReader()
             return try selection.narrow(try database.onboardedAccounts(includeDrifted: includeDrifted),
                                         accountID: \.account.accountID, database: database)
-        } catch let error as SelectionError {
-            throw OnboardingFailure(.usage, "\(error)")
         } catch {
-            throw OnboardingFailure(.failure, "\(error)")
+            throw OnboardingFailure(error)
         }
     }
 
@@ -56,10 +54,8 @@ public struct FleetChecks: Sendable {
         let accounts: [AccountRecord]
         do {
             accounts = try selection.apply(to: try database.allAccounts())
-        } catch let error as SelectionError {
-            throw OnboardingFailure(.usage, "\(error)")
         } catch {
-            throw OnboardingFailure(.failure, "\(error)")
+            throw OnboardingFailure(error)
         }
         let session = try AWSSessions.make(environment: environment)
         let clock = ContinuousClock()

@@ -62,16 +62,9 @@ public struct FleetRun: Sendable {
     ) async throws(OnboardingFailure) -> Result {
         do {
             return try await run(request, stop: stop, events: events)
-        } catch let failure as OnboardingFailure {
-            throw failure
-        } catch let busy as RunInProgress {
-            throw OnboardingFailure(.failure, "\(busy)")
-        } catch let busy as RunLockHeld {
-            throw OnboardingFailure(.failure, "\(busy)")
-        } catch let selection as SelectionError {
-            throw OnboardingFailure(.usage, "\(selection)")
         } catch {
-            throw OnboardingFailure(.failure, "\(error)")
+            // Another run holding the lock, a bad selection, the database: one line each.
+            throw OnboardingFailure(error)
         }
     }
 

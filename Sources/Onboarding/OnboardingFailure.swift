@@ -21,4 +21,14 @@ public struct OnboardingFailure: Error, Sendable, Equatable, CustomStringConvert
     }
 
     public var description: String { message }
+
+    /// What a use case's step threw, as the user reads it: the errors whose kind is
+    /// known keep it, everything else (the database, the file system) is a failure.
+    public init(_ error: any Error) {
+        switch error {
+        case let failure as OnboardingFailure: self = failure
+        case let selection as SelectionError: self.init(.usage, "\(selection)")
+        default: self.init(.failure, "\(error)")
+        }
+    }
 }

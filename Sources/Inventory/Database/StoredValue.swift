@@ -6,11 +6,7 @@ extension Row {
     func decoded<Value: RawRepresentable>(
         _ column: String, table: String, key: @autoclosure () -> String
     ) throws -> Value where Value.RawValue == String {
-        let text: String = self[column]
-        guard let value = Value(rawValue: text) else {
-            throw InventoryRowError(table: table, key: key(), column: column, value: text)
-        }
-        return value
+        try Self.decode(self[column] as String, column: column, table: table, key: key())
     }
 
     /// Like `decoded`, for a column that may be NULL.
@@ -18,6 +14,12 @@ extension Row {
         _ column: String, table: String, key: @autoclosure () -> String
     ) throws -> Value? where Value.RawValue == String {
         guard let text: String = self[column] else { return nil }
+        return try Self.decode(text, column: column, table: table, key: key())
+    }
+
+    private static func decode<Value: RawRepresentable>(
+        _ text: String, column: String, table: String, key: @autoclosure () -> String
+    ) throws -> Value where Value.RawValue == String {
         guard let value = Value(rawValue: text) else {
             throw InventoryRowError(table: table, key: key(), column: column, value: text)
         }

@@ -24,6 +24,7 @@ public struct JobRecord: Sendable, Equatable, FetchableRecord, PersistableRecord
     public var logPath: String?
     public var startedAt: String?
     public var finishedAt: String?
+    public var updatedAt: String
 
     public enum Columns {
         public static let jobID = Column("job_id")
@@ -74,10 +75,11 @@ public struct JobRecord: Sendable, Equatable, FetchableRecord, PersistableRecord
         logPath = row[Columns.logPath.name]
         startedAt = row[Columns.startedAt.name]
         finishedAt = row[Columns.finishedAt.name]
+        updatedAt = row[Columns.updatedAt.name]
     }
 
-    /// Only the columns this type holds; `terraform_started`, `terraform_host` and
-    /// `updated_at` are written by the statements that change them.
+    /// Every column but `terraform_started` and `terraform_host`, which only the
+    /// statement recording a terraform's pid writes.
     public func encode(to container: inout PersistenceContainer) throws {
         container[Columns.jobID] = jobID
         container[Columns.runID] = runID
@@ -99,5 +101,6 @@ public struct JobRecord: Sendable, Equatable, FetchableRecord, PersistableRecord
         container[Columns.logPath] = logPath
         container[Columns.startedAt] = startedAt
         container[Columns.finishedAt] = finishedAt
+        container[Columns.updatedAt] = updatedAt
     }
 }

@@ -21,11 +21,25 @@ public struct TerraformTemplate: Sendable, Equatable {
     /// `akeyless-gateway-role`, or the absolute path of a user's template directory.
     public var name: String
     /// Sorted by path.
-    public var files: [File]
+    public var files: [File] {
+        didSet { (declaredVariables, declaredOutputs) = Self.declarations(of: files) }
+    }
+
+    /// Names of the root module's `variable` blocks, so the generated variables file
+    /// sets only what the template declares. Read once from the files: every account's
+    /// rendering asks.
+    public private(set) var declaredVariables: Set<String>
+    /// Names of the root module's `output` blocks.
+    public private(set) var declaredOutputs: Set<String>
 
     public init(name: String, files: [File]) {
         self.name = name
         self.files = files.sorted { $0.path < $1.path }
+        (declaredVariables, declaredOutputs) = Self.declarations(of: self.files)
+    }
+
+    private static func declarations(of files: [File]) -> (variables: Set<String>, outputs: Set<String>) {
+        (declaredBlockNames(kind: "variable", in: files), declaredBlockNames(kind: "output", in: files))
     }
 
     /// The name under which the built-in template is recorded in runs.
@@ -89,21 +103,10 @@ public struct TerraformTemplate: Sendable, Equatable {
         }
     }
 
-    /// Names of the root module's `variable` blocks, so the generated variables file
-    /// sets only what the template declares.
-    public var declaredVariables: Set<String> {
-        declaredBlockNames(kind: "variable")
-    }
-
-    /// Names of the root module's `output` blocks.
-    public var declaredOutputs: Set<String> {
-        declaredBlockNames(kind: "output")
-    }
-
     /// Finds `kind "name" {` in the root module's `.tf` files and `{"kind": {"name": …}}`
     /// in its `.tf.json` files. Reading block headers needs no HCL parser: a block's
     /// type and label always open a line of a formatted file.
-    private func declaredBlockNames(kind: String) -> Set<String> {
+    private static func declaredBlockNames(kind: String, in files: [File]) -> Set<String> {
         var names: Set<String> = []
         for file in files where !file.path.contains("/") {
             if file.path.hasSuffix(".tf.json") {
