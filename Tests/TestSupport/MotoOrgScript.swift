@@ -8,7 +8,8 @@ enum MotoOrgScript {
     }
 
     /// Runs moto_org.py and returns its stdout; throws with its stderr when it fails.
-    static func run(_ arguments: [String]) throws -> String {
+    /// `key` signs its requests, for a moto that checks signatures.
+    static func run(_ arguments: [String], key: MotoAccessKey? = nil) throws -> String {
         let python = try PythonFixture.python()
         let script = try PythonFixture.script("moto_org.py")
         let scratch = try TemporaryDirectory("fleetform-moto-org")
@@ -20,7 +21,12 @@ enum MotoOrgScript {
         let process = Process()
         process.executableURL = python
         process.arguments = [script.path] + arguments
-        process.environment = PythonFixture.environment
+        var environment = PythonFixture.environment
+        if let key {
+            environment["MOTO_ORG_ACCESS_KEY_ID"] = key.accessKeyId
+            environment["MOTO_ORG_SECRET_ACCESS_KEY"] = key.secretAccessKey
+        }
+        process.environment = environment
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = out
         process.standardError = err
