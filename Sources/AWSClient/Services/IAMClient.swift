@@ -60,32 +60,31 @@ public struct IAMClient: Sendable {
 
     /// How many versions the policy keeps (IAM allows five; updating a policy adds one).
     public func policyVersionCount(arn: String) async throws -> Int {
-        var count = 0
-        var marker: String?
-        repeat {
-            var parameters = [("PolicyArn", arn)]
-            if let marker { parameters.append(("Marker", marker)) }
-            let result = try await client.query("ListPolicyVersions", version: Self.version, parameters: parameters,
-                                                as: ListPolicyVersionsResult.self)
-            count += result.versions?.member?.count ?? 0
-            marker = result.isTruncated == true ? result.marker : nil
-        } while marker != nil
-        return count
+        try await allPages("ListPolicyVersions", [("PolicyArn", arn)], as: ListPolicyVersionsResult.self) {
+            $0.versions?.member ?? []
+        }.count
     }
 
-    /// Every managed policy attached to the role, following `Marker` pages.
+    /// Every managed policy attached to the role.
     public func attachedPolicies(roleName: String) async throws -> [AttachedPolicy] {
-        var policies: [AttachedPolicy] = []
+        try await allPages("ListAttachedRolePolicies", [("RoleName", roleName)], as: ListAttachedRolePoliciesResult.self) {
+            $0.attachedPolicies?.member ?? []
+        }.map { AttachedPolicy(name: $0.policyName, arn: $0.policyArn) }
+    }
+
+    /// Every item of a listing, following `Marker` while IAM says the page is truncated.
+    private func allPages<Page: MarkerPage, Item>(
+        _ action: String, _ parameters: [(String, String)], as page: Page.Type, items: (Page) -> [Item]
+    ) async throws -> [Item] {
+        var all: [Item] = []
         var marker: String?
         repeat {
-            var parameters = [("RoleName", roleName)]
-            if let marker { parameters.append(("Marker", marker)) }
-            let result = try await client.query("ListAttachedRolePolicies", version: Self.version, parameters: parameters,
-                                                as: ListAttachedRolePoliciesResult.self)
-            policies += (result.attachedPolicies?.member ?? []).map { AttachedPolicy(name: $0.policyName, arn: $0.policyArn) }
+            let pageParameters = parameters + (marker.map { [("Marker", $0)] } ?? [])
+            let result = try await client.query(action, version: Self.version, parameters: pageParameters, as: Page.self)
+            all += items(result)
             marker = result.isTruncated == true ? result.marker : nil
         } while marker != nil
-        return policies
+        return all
     }
 
     /// The instance profile, or nil when it does not exist.
@@ -126,7 +125,13 @@ public struct IAMClient: Sendable {
         }
     }
 
-    private struct ListPolicyVersionsResult: Decodable {
+    /// A listing page: IAM's `IsTruncated` and `Marker`.
+    private protocol MarkerPage: Decodable {
+        var isTruncated: Bool? { get }
+        var marker: String? { get }
+    }
+
+    private struct ListPolicyVersionsResult: MarkerPage {
         var versions: Members<Version>?
         var isTruncated: Bool?
         var marker: String?
@@ -136,7 +141,7 @@ public struct IAMClient: Sendable {
         }
     }
 
-    private struct ListAttachedRolePoliciesResult: Decodable {
+    private struct ListAttachedRolePoliciesResult: MarkerPage {
         var attachedPolicies: Members<Policy>?
         var isTruncated: Bool?
         var marker: String?
