@@ -43,6 +43,7 @@ public enum EndpointResolver {
         case .sts: (host, signingRegion) = ("sts.\(region).\(partition.dnsSuffix)", region)
         case .iam: (host, signingRegion) = partition.iam
         case .organizations: (host, signingRegion) = partition.organizations
+        case .sso: (host, signingRegion) = ("portal.sso.\(region).\(partition.dnsSuffix)", region)
         }
         return ResolvedEndpoint(url: URL(string: "https://\(host)")!, signingRegion: signingRegion, variable: nil)
     }
