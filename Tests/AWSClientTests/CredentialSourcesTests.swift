@@ -351,6 +351,26 @@ import FoundationNetworking
         #expect(norole?.description.contains("it needs sso_account_id and sso_role_name") == true)
     }
 
+    /// The real exchange against moto's STS: unsigned, and with an expiry, without which
+    /// the session would never refresh the role's credentials.
+    @Test(.timeLimit(.minutes(1)))
+    func webIdentityAgainstMotoGivesCredentialsWithAnExpiry() async throws {
+        let moto = try MotoServer.start()
+        defer { moto.stop() }
+        let tokenFile = try home.write("token", "oidc-token")
+        let session = AWSSession(environment: [
+            "AWS_ENDPOINT_URL": moto.endpoint, "AWS_WEB_IDENTITY_TOKEN_FILE": tokenFile,
+            "AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/ci", "AWS_CONFIG_FILE": "/dev/null",
+            "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+        ], homeDirectory: home.path, credentialTransports: CredentialTransports(all: StubTransport.refusingEverything()))
+        let credentials = try await session.credentials()
+        #expect(credentials.accessKeyID.hasPrefix("ASIA"))
+        #expect(credentials.sessionToken?.isEmpty == false)
+        let left = try #require(credentials.expiration).timeIntervalSinceNow
+        #expect(left > 3000 && left <= 3600, "\(left) s left")
+        #expect(try await session.sts().callerIdentity().arn.hasPrefix("arn:aws:sts::123456789012:assumed-role/ci/fleetform-"))
+    }
+
     // MARK: Refresh
 
     /// A session handed credentials that expire within the refresh window resolves them

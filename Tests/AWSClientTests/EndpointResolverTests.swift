@@ -84,6 +84,9 @@ import Testing
         #expect(throws: AWSConfigurationError.invalidEndpointURL(variable: "AWS_ENDPOINT_URL_SSO", value: "portal")) {
             try EndpointResolver.validate(environment: ["AWS_ENDPOINT_URL_SSO": "portal"])
         }
+        #expect(throws: AWSConfigurationError.invalidEndpointURL(variable: "AWS_EC2_METADATA_SERVICE_ENDPOINT", value: "169.254.169.254")) {
+            try EndpointResolver.validate(environment: ["AWS_EC2_METADATA_SERVICE_ENDPOINT": "169.254.169.254"])
+        }
     }
 
     @Test func configuredEndpointsCanBeIgnoredAndBadOnesAreReported() throws {
