@@ -12,13 +12,16 @@ public struct AccountStanding: Sendable, Equatable {
     public var lastRunID: String?
     public var attempts: Int
     public var error: String?
+    /// The IAM objects `--adopt` took over in the account since it was last destroyed.
+    public var adopted: [String]
     public var updatedAt: String
 
     public init(
         accountID: String, name: String, ouPath: String, region: String, status: OnboardingStatus,
         roleARN: String? = nil, policyARN: String? = nil, instanceProfileARN: String? = nil,
-        lastRunID: String? = nil, attempts: Int = 0, error: String? = nil, updatedAt: String
+        lastRunID: String? = nil, attempts: Int = 0, error: String? = nil, adopted: [String] = [], updatedAt: String
     ) {
+        self.adopted = adopted
         self.accountID = accountID
         self.name = name
         self.ouPath = ouPath
@@ -31,6 +34,17 @@ public struct AccountStanding: Sendable, Equatable {
         self.attempts = attempts
         self.error = error
         self.updatedAt = updatedAt
+    }
+}
+
+/// How a list of adopted object kinds is stored: comma-separated, NULL for none.
+enum AdoptedObjects {
+    static func encode(_ kinds: [String]) -> String? {
+        kinds.isEmpty ? nil : kinds.joined(separator: ",")
+    }
+
+    static func decode(_ text: String?) -> [String] {
+        (text ?? "").split(separator: ",").map(String.init)
     }
 }
 

@@ -33,13 +33,16 @@ public struct FleetRun: Sendable {
         public var force: Bool
         /// Apply to accounts last applied with another template (`--switch-template`).
         public var allowTemplateSwitch: Bool
+        /// Take over objects that already exist (`--adopt`): look them up and import them.
+        public var adopt: Bool
         /// Asked with the number of accounts before a destroy starts; throwing stops
         /// the run before anything is recorded.
         public var confirmDestroy: (@Sendable (Int) throws(OnboardingFailure) -> Void)?
 
         public init(command: RunCommand, selection: AccountSelection, template: String = TerraformTemplate.builtInName,
-                    settings: RunSettings, force: Bool = false, allowTemplateSwitch: Bool = false,
+                    settings: RunSettings, force: Bool = false, allowTemplateSwitch: Bool = false, adopt: Bool = false,
                     confirmDestroy: (@Sendable (Int) throws(OnboardingFailure) -> Void)? = nil) {
+            self.adopt = adopt
             self.command = command
             self.selection = selection
             self.template = template
@@ -94,6 +97,12 @@ public struct FleetRun: Sendable {
         }
         try request.confirmDestroy?(jobs.count)
         let templates = try loadTemplates(jobs)
+        if request.adopt, let template = templates.values.first(where: { $0.adoption == nil }) {
+            throw OnboardingFailure(.usage, """
+                --adopt: the template \(template.name) has no \(AdoptionManifest.fileName) saying which resources are \
+                which IAM objects; add one (see the README, Adopting existing roles)
+                """)
+        }
 
         let terraform: (runner: TerraformRunner, version: TerraformVersion)
         do {
@@ -110,18 +119,23 @@ public struct FleetRun: Sendable {
         if let notice = decision.notice { events(.notice(.parallelismLowered(notice))) }
 
         let assumesAccessRole = templates.values.contains { $0.declaredVariables.contains(TemplateVariables.accessRoleName) }
+        let preflightRuns = !request.settings.skipPreflight && assumesAccessRole
         var preflight: (@Sendable ([AccountRecord]) async -> [String: String])?
-        if !request.settings.skipPreflight, assumesAccessRole {
+        var adoption: AdoptionSurvey?
+        if preflightRuns || request.adopt {
             // One missing credential is one error, not a failure recorded in every account.
             let session = try AWSSessions.make(environment: environment)
             do {
                 _ = try await session.credentials()
             } catch {
-                throw OnboardingFailure(
-                    .failure, "preflight: \(error) (or pass --skip-preflight to let terraform find credentials itself)")
+                let fallback = request.adopt ? "" : " (or pass --skip-preflight to let terraform find credentials itself)"
+                throw OnboardingFailure(.failure, "\(request.adopt ? "adopt" : "preflight"): \(error)\(fallback)")
             }
-            let check = AccessPreflight(session: session)
-            preflight = { accounts in await check.failures(accounts) }
+            if preflightRuns {
+                let check = AccessPreflight(session: session)
+                preflight = { accounts in await check.failures(accounts) }
+            }
+            if request.adopt { adoption = AdoptionSurvey(session: session) }
         }
 
         let scheduler = RunScheduler(database: database, layout: layout, runner: terraform.runner,
@@ -129,7 +143,7 @@ public struct FleetRun: Sendable {
         let report = try await scheduler.run(
             RunRequest(command: request.command, jobs: jobs, templates: templates,
                        options: request.settings.onboardingOptions(parallel: decision.parallel, force: request.force),
-                       preflight: preflight, preflightWanted: !request.settings.skipPreflight),
+                       preflight: preflight, preflightWanted: !request.settings.skipPreflight, adoption: adoption),
             lock: lock, stop: stop, events: events)
         return .finished(report)
     }

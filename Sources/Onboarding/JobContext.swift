@@ -17,10 +17,13 @@ struct JobContext: Sendable {
     var events: @Sendable (OnboardingEvent) -> Void
     /// Terraform processes recorded for these accounts by earlier runs.
     var survivors: [String: InventoryDatabase.RecordedTerraform]
+    /// Set with `--adopt`: looks up existing objects to import before an apply or plan.
+    var adoption: AdoptionSurvey?
 
     /// Runs the job to a final status. Never throws: whatever goes wrong becomes the
     /// job's error, so one broken account cannot stop the other 499.
     func execute(_ job: RunScheduler.PreparedJob) async -> JobSummary {
+        var job = job
         let accountID = job.account.accountID
         let logPath = layout.logFile(runID: runID, accountID: accountID)
         if let blocked = await waitForSurvivor(job) {
@@ -32,6 +35,18 @@ struct JobContext: Sendable {
            !FileManager.default.fileExists(atPath: layout.stateFile(accountID: accountID).path) {
             try? database.skipJobs([job.record.jobID], reason: .nothingToDestroy)
             return RunScheduler.summary(job, status: .skipped, skipReason: .nothingToDestroy)
+        }
+
+        var adopted: [String] = []
+        if let adoption, job.record.operation != .destroy, let manifest = job.rendering.template.adoption {
+            do throws(AdoptionSurvey.Refusal) {
+                let finding = try await survey(adoption, job: job, manifest: manifest)
+                job.rendering.imports = finding.imports
+                adopted = finding.kinds.map(\.rawValue)
+            } catch {
+                return finish(job, attempts: 0, logPath: logPath.path,
+                              result: JobResult(status: .failed, error: error.description))
+            }
         }
 
         var attempt = 0
@@ -64,13 +79,30 @@ struct JobContext: Sendable {
                 _ = await stop.sleep(for: delay)
                 continue
             default:
-                var summary = finish(job, attempts: attempt, logPath: logPath.path, result: outcome.result,
+                var result = outcome.result
+                // Imports happen only when the apply (or the plan that shows them) succeeds.
+                if result.status == .succeeded { result.adopted = adopted }
+                var summary = finish(job, attempts: attempt, logPath: logPath.path, result: result,
                                      lastAttempt: LastAttempt(attempt: attempt, termination: outcome.termination,
                                                               transient: outcome.transient))
                 summary.changes = outcome.changes
                 return summary
             }
         }
+    }
+
+    /// The objects to import, after reading which ones the state already manages.
+    private func survey(
+        _ adoption: AdoptionSurvey, job: RunScheduler.PreparedJob, manifest: AdoptionManifest
+    ) async throws(AdoptionSurvey.Refusal) -> AdoptionSurvey.Finding {
+        let managed: Set<String>
+        do {
+            managed = try StateAddresses.read(stateFile: layout.stateFile(accountID: job.account.accountID))
+        } catch {
+            throw AdoptionSurvey.Refusal(description: "cannot adopt: \(error)")
+        }
+        return try await adoption.survey(
+            account: job.account, manifest: manifest, variables: TemplateVariables.values(for: job.account), managed: managed)
     }
 
     private struct AttemptOutcome {
@@ -106,7 +138,7 @@ struct JobContext: Sendable {
         } catch {
             return AttemptOutcome(result: JobResult(status: .failed, error: "\(error)"), transient: false)
         }
-        return evaluate(outcome, of: invocation, operation: job.record.operation)
+        return evaluate(outcome, of: invocation, job: job)
     }
 
     /// A stop was requested before a terraform could start: none may start after a stop.
@@ -147,7 +179,7 @@ struct JobContext: Sendable {
                              lockFile: succeeded ? FileManager.default.contents(atPath: lockPath.path) : nil)
         }
         guard succeeded else {
-            var failure = evaluate(outcome, of: invocation, operation: job.record.operation)
+            var failure = evaluate(outcome, of: invocation, job: job)
             failure.result.error = "terraform init: " + (failure.result.error ?? "failed")
             return failure
         }
@@ -174,8 +206,9 @@ struct JobContext: Sendable {
 
     /// Turns terraform's exit and report into a job result.
     private func evaluate(
-        _ outcome: TerraformRunner.Outcome, of invocation: any TerraformInvocation, operation: JobOperation
+        _ outcome: TerraformRunner.Outcome, of invocation: any TerraformInvocation, job: RunScheduler.PreparedJob
     ) -> AttemptOutcome {
+        let operation = job.record.operation
         let report = outcome.report
         if invocation.succeeded(outcome.termination) {
             switch operation {
@@ -212,7 +245,10 @@ struct JobContext: Sendable {
                 result: JobResult(status: .interrupted, error: "interrupted (\(outcome.termination))"),
                 termination: outcome.termination, transient: false)
         }
-        let message = report.firstError?.oneLine ?? "terraform \(outcome.termination) without an error message"
+        // Under --adopt an object that still clashes was not found by the look-up: the
+        // hint to use --adopt would send the user in a circle, so terraform's own words stand.
+        let hint = adoption == nil ? AlreadyExistsHint.message(for: report, accountID: job.account.accountID) : nil
+        let message = hint ?? report.firstError?.oneLine ?? "terraform \(outcome.termination) without an error message"
         return AttemptOutcome(
             result: JobResult(status: .failed, error: message), termination: outcome.termination,
             transient: TransientErrors.isTransient(report: report), changes: report.changes)
@@ -235,8 +271,8 @@ struct JobContext: Sendable {
         }
         return JobSummary(
             accountID: job.account.accountID, accountName: job.account.name, operation: job.record.operation,
-            status: result.status, attempts: attempts, roleARN: result.roleARN, changes: nil, error: result.error,
-            skipReason: nil, logPath: logPath)
+            status: result.status, attempts: attempts, roleARN: result.roleARN, changes: nil, adopted: result.adopted,
+            error: result.error, skipReason: nil, logPath: logPath)
     }
 
     /// Exponential backoff with equal jitter: half the delay is fixed, half random, so

@@ -34,6 +34,8 @@ public struct JobSummary: Sendable, Equatable {
     public var roleARN: String?
     /// What a plan found, or what an apply or destroy changed.
     public var changes: PlanChanges?
+    /// The IAM objects `--adopt` took over (a plan: would take over), by kind.
+    public var adopted: [String] = []
     public var error: String?
     public var skipReason: SkipReason?
     public var logPath: String?

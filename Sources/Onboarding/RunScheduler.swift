@@ -17,10 +17,13 @@ public struct RunRequest: Sendable {
     /// Whether the user wants accounts checked (no `--skip-preflight`), so that the
     /// run says which it did not check, and why.
     public var preflightWanted: Bool
+    /// `--adopt`: existing objects are looked up and imported before apply or plan.
+    public var adoption: AdoptionSurvey?
 
     public init(command: RunCommand, jobs: [PlannedJob], templates: [String: TerraformTemplate], options: OnboardingOptions,
                 preflight: (@Sendable ([AccountRecord]) async -> [String: String])? = nil,
-                preflightWanted: Bool? = nil) {
+                preflightWanted: Bool? = nil, adoption: AdoptionSurvey? = nil) {
+        self.adoption = adoption
         self.command = command
         self.jobs = jobs
         self.templates = templates
@@ -145,7 +148,8 @@ public struct RunScheduler: Sendable {
         let workers = min(max(request.options.parallel, 1), toRun.count)
         let context = JobContext(
             runID: runID, database: database, layout: layout, runner: runner, renderer: renderer,
-            options: request.options, stop: stop, gate: gate, events: events, survivors: survivors)
+            options: request.options, stop: stop, gate: gate, events: events, survivors: survivors,
+            adoption: request.adoption)
 
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<workers {
@@ -221,7 +225,7 @@ public struct RunScheduler: Sendable {
     static func summary(_ job: PreparedJob, status: JobStatus, attempts: Int = 0, error: String? = nil,
                         skipReason: SkipReason? = nil) -> JobSummary {
         JobSummary(accountID: job.account.accountID, accountName: job.account.name, operation: job.record.operation,
-                   status: status, attempts: attempts, roleARN: nil, changes: nil, error: error,
+                   status: status, attempts: attempts, roleARN: nil, changes: nil, adopted: [], error: error,
                    skipReason: skipReason, logPath: nil)
     }
 }

@@ -37,7 +37,7 @@ import Testing
         ])
         let iam = try iam(transport)
         #expect(try await iam.role(named: "terraform-akeyless-role") == IAMClient.Role(
-            name: "terraform-akeyless-role", arn: "arn:aws:iam::123456789012:role/terraform-akeyless-role",
+            name: "terraform-akeyless-role", arn: "arn:aws:iam::123456789012:role/terraform-akeyless-role", path: "/",
             trustPolicy: #"{"Version":"2012-10-17","Statement":[]}"#))
         #expect(try await iam.role(named: "gone") == nil)
         #expect(String(decoding: transport.sent[0].body, as: UTF8.self)
@@ -82,8 +82,39 @@ import Testing
         ])
         let iam = try iam(transport)
         #expect(try await iam.instanceProfile(named: "r") == IAMClient.InstanceProfile(
-            name: "r", arn: "arn:aws:iam::123456789012:instance-profile/r", roleNames: ["r"]))
+            name: "r", arn: "arn:aws:iam::123456789012:instance-profile/r", path: "/", roleNames: ["r"]))
         #expect(try await iam.instanceProfile(named: "gone") == nil)
+    }
+
+    @Test func policiesAndTheirVersionCountAreRead() async throws {
+        func versions(_ ids: [String], marker: String?) -> (Int, String) {
+            let truncation = marker.map { "<IsTruncated>true</IsTruncated><Marker>\($0)</Marker>" } ?? "<IsTruncated>false</IsTruncated>"
+            let members = ids.map { "<member><VersionId>\($0)</VersionId><IsDefaultVersion>false</IsDefaultVersion></member>" }
+            return (200, """
+                <ListPolicyVersionsResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><ListPolicyVersionsResult>
+                <Versions>\(members.joined())</Versions>\(truncation)</ListPolicyVersionsResult>\(Self.metadata)</ListPolicyVersionsResponse>
+                """)
+        }
+        let transport = ScriptedTransport([
+            (200, """
+                <GetPolicyResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><GetPolicyResult><Policy>
+                <PolicyName>r-policy</PolicyName><DefaultVersionId>v3</DefaultVersionId><PolicyId>ANPAEXAMPLE</PolicyId>
+                <Path>/gateways/</Path><Arn>arn:aws:iam::123456789012:policy/gateways/r-policy</Arn>
+                <AttachmentCount>1</AttachmentCount><IsAttachable>true</IsAttachable>
+                <CreateDate>2014-09-15T17:36:14Z</CreateDate><UpdateDate>2014-09-15T20:31:47Z</UpdateDate>
+                </Policy></GetPolicyResult>\(Self.metadata)</GetPolicyResponse>
+                """),
+            Self.noSuchEntity,
+            versions(["v1", "v2", "v3"], marker: "next"),
+            versions(["v4", "v5"], marker: nil),
+        ])
+        let iam = try iam(transport)
+        let arn = "arn:aws:iam::123456789012:policy/gateways/r-policy"
+        #expect(try await iam.policy(arn: arn) == IAMClient.Policy(
+            name: "r-policy", arn: arn, path: "/gateways/", defaultVersionID: "v3", attachmentCount: 1))
+        #expect(try await iam.policy(arn: "arn:aws:iam::123456789012:policy/gone") == nil)
+        #expect(try await iam.policyVersionCount(arn: arn) == 5)
+        #expect(String(decoding: transport.sent[3].body, as: UTF8.self).hasSuffix("&Marker=next"))
     }
 
     @Test func callerIdentityIsRead() async throws {

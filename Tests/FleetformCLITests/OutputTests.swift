@@ -58,7 +58,7 @@ import Testing
         let accounts = try #require(object["accounts"] as? [[String: Any]])
         #expect(Set(accounts[0].keys) == [
             "account_id", "name", "ou_path", "region", "status", "role_arn", "policy_arn", "instance_profile_arn",
-            "last_run_id", "attempts", "error", "updated_at",
+            "last_run_id", "attempts", "error", "updated_at", "adopted",
         ])
         #expect(accounts[0]["account_id"] as? String == "012345678901")
         #expect(accounts[0]["name"] as? String == "a \"quoted\" name")
@@ -78,16 +78,36 @@ import Testing
             AccountStanding(accountID: "012345678901", name: "Zürich \"ops\" \\ 日本", ouPath: "Root/Prod", region: "eu-central-2",
                           status: .succeeded, roleARN: "arn:aws:iam::012345678901:role/r",
                           policyARN: "arn:aws:iam::012345678901:policy/p", lastRunID: "20261126-000000-ab12", attempts: 2,
-                          updatedAt: "2026-11-26T00:00:00Z"),
+                          adopted: ["role", "policy"], updatedAt: "2026-11-26T00:00:00Z"),
             status("000000000002", name: "b\u{07}", status: .failed, error: "line1\nline2\ttab\r\u{1F}"),
         ])
         #expect(json == #"""
             {"accounts": [
-              {"account_id": "012345678901", "name": "Zürich \"ops\" \\ 日本", "ou_path": "Root/Prod", "region": "eu-central-2", "status": "succeeded", "role_arn": "arn:aws:iam::012345678901:role/r", "policy_arn": "arn:aws:iam::012345678901:policy/p", "instance_profile_arn": null, "last_run_id": "20261126-000000-ab12", "attempts": 2, "error": null, "updated_at": "2026-11-26T00:00:00Z"},
-              {"account_id": "000000000002", "name": "b\u0007", "ou_path": "Root/Workloads/Prod", "region": "eu-central-1", "status": "failed", "role_arn": null, "policy_arn": null, "instance_profile_arn": null, "last_run_id": null, "attempts": 0, "error": "line1\nline2\ttab\r\u001f", "updated_at": "2026-11-26T00:00:00Z"}
+              {"account_id": "012345678901", "name": "Zürich \"ops\" \\ 日本", "ou_path": "Root/Prod", "region": "eu-central-2", "status": "succeeded", "role_arn": "arn:aws:iam::012345678901:role/r", "policy_arn": "arn:aws:iam::012345678901:policy/p", "instance_profile_arn": null, "last_run_id": "20261126-000000-ab12", "attempts": 2, "error": null, "updated_at": "2026-11-26T00:00:00Z", "adopted": ["role", "policy"]},
+              {"account_id": "000000000002", "name": "b\u0007", "ou_path": "Root/Workloads/Prod", "region": "eu-central-1", "status": "failed", "role_arn": null, "policy_arn": null, "instance_profile_arn": null, "last_run_id": null, "attempts": 0, "error": "line1\nline2\ttab\r\u001f", "updated_at": "2026-11-26T00:00:00Z", "adopted": []}
             ], "summary": {"succeeded": 1, "failed": 1}}
 
             """#)
+    }
+
+    @Test func planResultJSONBytesArePinned() {
+        let adopted = JobSummary(
+            accountID: "012345678901", accountName: "Zürich \u{07}", operation: .plan, status: .succeeded, attempts: 1,
+            roleARN: nil, changes: PlanChanges(add: 0, change: 2, destroy: 0, imports: 4),
+            adopted: ["role", "policy", "attachment", "instance_profile"], error: nil, skipReason: nil, logPath: nil)
+        let failed = JobSummary(
+            accountID: "000000000002", accountName: "b", operation: .plan, status: .failed, attempts: 1, roleARN: nil,
+            changes: nil, error: "cannot adopt role r in 000000000002: its path is /legacy/", skipReason: nil, logPath: nil)
+        let report = RunReport(runID: "20261202-000000-ab12", command: .plan, outcome: .failed, jobs: [adopted, failed],
+                               elapsed: .seconds(3))
+        #expect(RunResultJSON.render(report) == #"""
+            {"run_id": "20261202-000000-ab12", "command": "plan", "outcome": "failed", "counts": {"succeeded": 1, "failed": 1, "interrupted": 0, "skipped": 0}, "changes": {"add": 0, "change": 2, "destroy": 0, "import": 4}, "accounts": [
+              {"account_id": "012345678901", "name": "Zürich \u0007", "operation": "plan", "status": "succeeded", "role_arn": null, "changes": {"add": 0, "change": 2, "destroy": 0, "import": 4}, "adopted": ["role", "policy", "attachment", "instance_profile"], "error": null, "skip_reason": null},
+              {"account_id": "000000000002", "name": "b", "operation": "plan", "status": "failed", "role_arn": null, "changes": null, "adopted": [], "error": "cannot adopt role r in 000000000002: its path is /legacy/", "skip_reason": null}
+            ]}
+
+            """#)
+        #expect(ProgressPrinter.line(for: adopted).hasSuffix("+0 ~2 -0 ⇣4  would adopt role, policy, attachment, instance_profile"))
     }
 
     @Test func inventoryListJSONBytesArePinned() {

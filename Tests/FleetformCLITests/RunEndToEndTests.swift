@@ -113,6 +113,18 @@ import TestSupport
         #expect(badID.exitCode == 64)
         let badTolerance = try fleetform(["apply", "--failure-tolerance", "lots"])
         #expect(badTolerance.exitCode == 64)
+        // --adopt needs the template to say which resource is which IAM object.
+        let noManifest = try fleetform(["apply", "--template", template, "--adopt", "--skip-preflight"])
+        #expect(noManifest.exitCode == 64)
+        #expect(noManifest.stderr.contains("--adopt: the template \(URL(fileURLWithPath: template).standardizedFileURL.path) has no fleetform-adoption.json"),
+                "\(noManifest.stderr)")
+        let broken = try TemporaryDirectory("fleetform-bad-manifest")
+        try broken.write("main.tf", "output \"role_arn\" {\n  value = \"x\"\n}\n")
+        try broken.write("fleetform-adoption.json", #"{"format": 1, "objects": [{"kind": "role", "address": "aws_iam_role.this", "name": "${nope}"}]}"#)
+        let badManifest = try fleetform(["plan", "--template", broken.path, "--adopt", "--skip-preflight"])
+        #expect(badManifest.exitCode == 65)
+        #expect(badManifest.stderr.contains("fleetform-adoption.json: objects[0].name: ${nope} is not a variable of the template"),
+                "\(badManifest.stderr)")
         #expect(try fleetform(["runs", "--json"]).stdout == "{\"runs\": []}\n")
     }
 

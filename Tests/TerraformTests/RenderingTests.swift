@@ -83,6 +83,7 @@ import TestSupport
         let folder = RepositoryFiles.url("templates/akeyless-gateway-role")
         let onDisk = try TerraformTemplate.load(directory: folder)
         #expect(onDisk.files == TerraformTemplate.builtIn.files, "templates/ and the embedded copy differ: run scripts/embed-resources")
+        #expect(onDisk.adoptionFile == TerraformTemplate.builtIn.adoptionFile, "run scripts/embed-resources")
     }
 
     @Test func templateWithoutRoleARNOutputIsRefused() {

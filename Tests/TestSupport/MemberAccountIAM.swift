@@ -18,6 +18,7 @@ public struct MemberAccountIAM: Decodable, Sendable {
         public var name: String?
         public var arn: String?
         public var trustStatements: [Statement]?
+        public var tags: [String: String]?
     }
 
     public struct AttachedPolicy: Decodable, Sendable {
@@ -39,18 +40,22 @@ public struct MemberAccountIAM: Decodable, Sendable {
     public var role: Role
     public var attachedPolicies: [AttachedPolicy]
     public var instanceProfiles: [InstanceProfile]
+    /// Every role in the account, the access role among them.
+    public var roleNames: [String]
+    /// Every customer managed policy in the account.
+    public var localPolicyNames: [String]
 }
 
 extension MotoServer {
     /// Reads `account`'s IAM through `access_role_name` (directly from moto, never through a proxy).
     public func inspectAccount(
         _ account: String, roleName: String = "terraform-akeyless-role",
-        accessRoleName: String = "OrganizationAccountAccessRole"
+        accessRoleName: String = "OrganizationAccountAccessRole", key: MotoAccessKey? = nil
     ) throws -> MemberAccountIAM {
         let output = try MotoOrgScript.run([
             "--endpoint", endpoint, "inspect", "--account", account, "--role-name", roleName,
             "--access-role-name", accessRoleName,
-        ])
+        ], key: key)
         return try MotoOrgScript.decoder.decode(MemberAccountIAM.self, from: Data(output.utf8))
     }
 }

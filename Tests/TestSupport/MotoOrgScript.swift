@@ -8,8 +8,9 @@ enum MotoOrgScript {
     }
 
     /// Runs moto_org.py (or another fixture script) and returns its stdout; throws with
-    /// its stderr when it fails.
-    static func run(_ arguments: [String], script name: String = "moto_org.py") throws -> String {
+    /// its stderr when it fails. `key` signs moto_org.py's requests, for a moto that
+    /// checks signatures.
+    static func run(_ arguments: [String], script name: String = "moto_org.py", key: MotoAccessKey? = nil) throws -> String {
         let python = try PythonFixture.python()
         let script = try PythonFixture.script(name)
         let scratch = try TemporaryDirectory("fleetform-moto-org")
@@ -21,7 +22,12 @@ enum MotoOrgScript {
         let process = Process()
         process.executableURL = python
         process.arguments = [script.path] + arguments
-        process.environment = PythonFixture.environment
+        var environment = PythonFixture.environment
+        if let key {
+            environment["MOTO_ORG_ACCESS_KEY_ID"] = key.accessKeyId
+            environment["MOTO_ORG_SECRET_ACCESS_KEY"] = key.secretAccessKey
+        }
+        process.environment = environment
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = out
         process.standardError = err

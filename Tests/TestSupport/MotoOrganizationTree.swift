@@ -37,6 +37,21 @@ extension MotoServer {
     public func deleteRole(_ account: String, roleName: String = "terraform-akeyless-role") throws {
         _ = try MotoOrgScript.run(["--endpoint", endpoint, "delete-role", "--account", account, "--role-name", roleName])
     }
+
+    /// Creates the gateway role, its policy, the attachment and the instance profile in
+    /// `account` the way the seed's Terraform run by hand would (its trust policy names
+    /// the management account). The options make it unsafe to adopt: another path, a
+    /// policy with `policyVersions` versions, another role in the instance profile.
+    public func createByHand(
+        _ account: String, managementAccount: String, roleName: String = "terraform-akeyless-role",
+        rolePath: String = "/", policyVersions: Int = 1, profileRole: String? = nil, key: MotoAccessKey? = nil
+    ) throws {
+        var arguments = ["--endpoint", endpoint, "hand-create", "--account", account, "--management-account",
+                         managementAccount, "--role-name", roleName, "--role-path", rolePath,
+                         "--policy-versions", "\(policyVersions)"]
+        if let profileRole { arguments += ["--profile-role", profileRole] }
+        _ = try MotoOrgScript.run(arguments, key: key)
+    }
 }
 
 /// An IAM user's key in a moto that checks signatures.
@@ -48,12 +63,15 @@ public struct MotoAccessKey: Decodable, Sendable {
 extension MotoServer {
     /// The number of unauthenticated requests `authSetup` makes: start moto with
     /// `INITIAL_NO_AUTH_ACTION_COUNT` set to this.
-    public static let authSetupRequests = 6
+    public static let authSetupRequests = authSetupRequests(accounts: 2)
 
-    /// An organization with two accounts and a user allowed everything; from then on
-    /// moto checks every request's signature.
-    public func authSetup() throws -> MotoAccessKey {
-        let output = try MotoOrgScript.run(["--endpoint", endpoint, "auth-setup"])
+    /// The same for an organization of `accounts` member accounts.
+    public static func authSetupRequests(accounts: Int) -> Int { 3 * accounts + 4 }
+
+    /// An organization with `accounts` accounts and a user allowed everything; from then
+    /// on moto checks every request's signature.
+    public func authSetup(accounts: Int = 2) throws -> MotoAccessKey {
+        let output = try MotoOrgScript.run(["--endpoint", endpoint, "auth-setup", "--accounts", "\(accounts)"])
         return try MotoOrgScript.decoder.decode(MotoAccessKey.self, from: Data(output.utf8))
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The IAM calls `verify` needs, in one account.
+/// The IAM calls `verify` and adoption need, in one account.
 public struct IAMClient: Sendable {
     let client: AWSServiceClient
     static let version = "2010-05-08"
@@ -8,8 +8,18 @@ public struct IAMClient: Sendable {
     public struct Role: Sendable, Equatable {
         public var name: String
         public var arn: String
+        /// `/` unless the role was created under a path.
+        public var path: String
         /// The trust policy as a JSON string (IAM sends it URL-encoded).
         public var trustPolicy: String
+    }
+
+    public struct Policy: Sendable, Equatable {
+        public var name: String
+        public var arn: String
+        public var path: String
+        public var defaultVersionID: String?
+        public var attachmentCount: Int
     }
 
     public struct AttachedPolicy: Sendable, Equatable {
@@ -20,6 +30,7 @@ public struct IAMClient: Sendable {
     public struct InstanceProfile: Sendable, Equatable {
         public var name: String
         public var arn: String
+        public var path: String
         public var roleNames: [String]
     }
 
@@ -29,10 +40,37 @@ public struct IAMClient: Sendable {
             let role = try await client.query("GetRole", version: Self.version, parameters: [("RoleName", name)],
                                               as: GetRoleResult.self).role
             let policy = role.assumeRolePolicyDocument.map { $0.removingPercentEncoding ?? $0 } ?? "{}"
-            return Role(name: role.roleName, arn: role.arn, trustPolicy: policy)
+            return Role(name: role.roleName, arn: role.arn, path: role.path ?? "/", trustPolicy: policy)
         } catch let error as AWSError where error.code == "NoSuchEntity" {
             return nil
         }
+    }
+
+    /// The customer managed policy, or nil when it does not exist.
+    public func policy(arn: String) async throws -> Policy? {
+        do {
+            let policy = try await client.query("GetPolicy", version: Self.version, parameters: [("PolicyArn", arn)],
+                                                as: GetPolicyResult.self).policy
+            return Policy(name: policy.policyName, arn: policy.arn, path: policy.path ?? "/",
+                          defaultVersionID: policy.defaultVersionId, attachmentCount: policy.attachmentCount ?? 0)
+        } catch let error as AWSError where error.code == "NoSuchEntity" {
+            return nil
+        }
+    }
+
+    /// How many versions the policy keeps (IAM allows five; updating a policy adds one).
+    public func policyVersionCount(arn: String) async throws -> Int {
+        var count = 0
+        var marker: String?
+        repeat {
+            var parameters = [("PolicyArn", arn)]
+            if let marker { parameters.append(("Marker", marker)) }
+            let result = try await client.query("ListPolicyVersions", version: Self.version, parameters: parameters,
+                                                as: ListPolicyVersionsResult.self)
+            count += result.versions?.member?.count ?? 0
+            marker = result.isTruncated == true ? result.marker : nil
+        } while marker != nil
+        return count
     }
 
     /// Every managed policy attached to the role, following `Marker` pages.
@@ -56,7 +94,7 @@ public struct IAMClient: Sendable {
             let profile = try await client.query("GetInstanceProfile", version: Self.version,
                                                  parameters: [("InstanceProfileName", name)],
                                                  as: GetInstanceProfileResult.self).instanceProfile
-            return InstanceProfile(name: profile.instanceProfileName, arn: profile.arn,
+            return InstanceProfile(name: profile.instanceProfileName, arn: profile.arn, path: profile.path ?? "/",
                                    roleNames: (profile.roles?.member ?? []).map(\.roleName))
         } catch let error as AWSError where error.code == "NoSuchEntity" {
             return nil
@@ -71,7 +109,30 @@ public struct IAMClient: Sendable {
         struct RoleShape: Decodable {
             var roleName: String
             var arn: String
+            var path: String?
             var assumeRolePolicyDocument: String?
+        }
+    }
+
+    private struct GetPolicyResult: Decodable {
+        var policy: PolicyShape
+
+        struct PolicyShape: Decodable {
+            var policyName: String
+            var arn: String
+            var path: String?
+            var defaultVersionId: String?
+            var attachmentCount: Int?
+        }
+    }
+
+    private struct ListPolicyVersionsResult: Decodable {
+        var versions: Members<Version>?
+        var isTruncated: Bool?
+        var marker: String?
+
+        struct Version: Decodable {
+            var versionId: String
         }
     }
 
@@ -92,6 +153,7 @@ public struct IAMClient: Sendable {
         struct Profile: Decodable {
             var instanceProfileName: String
             var arn: String
+            var path: String?
             var roles: Members<RoleName>?
         }
 

@@ -19,12 +19,13 @@ struct ApplyCommand: AsyncParsableCommand {
     @OptionGroup(title: "Run") var run: RunOptions
     @OptionGroup var template: TemplateOption
     @Flag(help: "Run accounts that are already up to date too.") var force = false
+    @OptionGroup var adoption: AdoptOption
     @OptionGroup(title: "Global options") var global: GlobalOptions
 
     func run() async throws {
         try await RunDriver(global: global).execute(FleetRun.Request(
             command: .apply, selection: selection.selection, template: template.name, settings: run.settings,
-            force: force, allowTemplateSwitch: template.switchTemplate))
+            force: force, allowTemplateSwitch: template.switchTemplate, adopt: adoption.adopt))
     }
 }
 
@@ -40,12 +41,15 @@ struct PlanCommand: AsyncParsableCommand {
     @OptionGroup var template: TemplateOption
     @Flag(help: "Exit 2 when any account has changes (0: none, 1: failures), like terraform plan.")
     var detailedExitcode = false
+    @Flag(help: "Print the result as one JSON document on stdout (progress and the summary go to stderr).")
+    var json = false
+    @OptionGroup var adoption: AdoptOption
     @OptionGroup(title: "Global options") var global: GlobalOptions
 
     func run() async throws {
         try await RunDriver(global: global).execute(FleetRun.Request(
             command: .plan, selection: selection.selection, template: template.name, settings: run.settings,
-            allowTemplateSwitch: template.switchTemplate), detailedExitCode: detailedExitcode)
+            allowTemplateSwitch: template.switchTemplate, adopt: adoption.adopt), detailedExitCode: detailedExitcode, json: json)
     }
 }
 
@@ -59,11 +63,12 @@ struct RetryCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Selection (narrows the accounts to retry)") var selection: SelectionOptions
     @OptionGroup(title: "Run") var run: RunOptions
+    @OptionGroup var adoption: AdoptOption
     @OptionGroup(title: "Global options") var global: GlobalOptions
 
     func run() async throws {
         try await RunDriver(global: global).execute(FleetRun.Request(
-            command: .retry, selection: selection.selection, settings: run.settings))
+            command: .retry, selection: selection.selection, settings: run.settings, adopt: adoption.adopt))
     }
 }
 
@@ -96,4 +101,15 @@ struct DestroyCommand: AsyncParsableCommand {
             throw OnboardingFailure(.usage, "destroy: not confirmed; nothing was changed")
         }
     }
+}
+
+/// `--adopt`, shared by apply, plan and retry.
+struct AdoptOption: ParsableArguments {
+    @Flag(help: ArgumentHelp(
+        "Take over the role, policy, instance profile and attachment where they already exist.",
+        discussion: """
+            Each is looked up through the access role and imported, then brought to the template; objects \
+            that do not exist are created as usual. An object that cannot be taken over safely fails its account.
+            """))
+    var adopt = false
 }

@@ -8,11 +8,14 @@ import Onboarding
 struct RunDriver {
     var global: GlobalOptions
 
-    func execute(_ request: FleetRun.Request, detailedExitCode: Bool = false) async throws {
+    /// - Parameter json: print the run's result as one JSON document on stdout, and
+    ///   progress and the summary on stderr.
+    func execute(_ request: FleetRun.Request, detailedExitCode: Bool = false, json: Bool = false) async throws {
         let database = try global.openDatabase()
         let terminal = global.terminal()
         let stop = StopController()
-        let progress = ProgressPrinter(terminal: terminal, isTTY: isatty(STDOUT_FILENO) == 1)
+        let progress = ProgressPrinter(terminal: terminal, isTTY: isatty(json ? STDERR_FILENO : STDOUT_FILENO) == 1,
+                                       toStandardError: json)
         let interrupts = InterruptHandler(stop: stop, grace: request.settings.gracePeriod) { signalled in
             progress.noteStopping(signalled: signalled)
         }
@@ -26,12 +29,23 @@ struct RunDriver {
             throw CommandFailure(error)
         }
         guard case .finished(let report) = result else {
-            StandardStreams.write(request.command == .retry
-                ? "Nothing to retry: no account's latest job failed or was interrupted.\n" : "Nothing to do.\n")
+            let text = request.command == .retry
+                ? "Nothing to retry: no account's latest job failed or was interrupted.\n" : "Nothing to do.\n"
+            if json {
+                StandardStreams.writeErrorText(text)
+                StandardStreams.write(RunResultJSON.nothingToDo(request.command))
+            } else {
+                StandardStreams.write(text)
+            }
             return
         }
         progress.finish()
-        StandardStreams.write(RunSummaryText.render(report, terminal: terminal))
+        if json {
+            StandardStreams.writeErrorText(RunSummaryText.render(report, terminal: terminal))
+            StandardStreams.write(RunResultJSON.render(report))
+        } else {
+            StandardStreams.write(RunSummaryText.render(report, terminal: terminal))
+        }
         switch report.outcome {
         case .interrupted: throw CommandFailure(exitCode: ExitStatus.interrupted, lines: [])
         case .failed: throw CommandFailure(exitCode: ExitStatus.failure, lines: [])

@@ -21,11 +21,14 @@ final class ProgressPrinter: Sendable {
 
     private let terminal: Terminal
     private let isTTY: Bool
+    /// Whether progress goes to stderr, leaving stdout to a `--json` document.
+    private let toStandardError: Bool
     private let state = Mutex(State())
 
-    init(terminal: Terminal, isTTY: Bool) {
+    init(terminal: Terminal, isTTY: Bool, toStandardError: Bool = false) {
         self.terminal = terminal
         self.isTTY = isTTY
+        self.toStandardError = toStandardError
         if isTTY {
             // Refresh elapsed time and ETA while terraform runs quietly.
             Task.detached { [weak self] in
@@ -105,8 +108,10 @@ final class ProgressPrinter: Sendable {
         var line = "\(status) \(job.accountID)  \(UnsafeText.escaped(job.accountName))"
         if let changes = job.changes, job.operation == .plan {
             line += "  " + Self.format(changes)
+            if !job.adopted.isEmpty { line += "  would adopt \(job.adopted.joined(separator: ", "))" }
         } else if let arn = job.roleARN {
             line += "  \(arn)"
+            if !job.adopted.isEmpty { line += "  adopted \(job.adopted.joined(separator: ", "))" }
         }
         if let error = job.error { line += "  \(UnsafeText.escaped(error))" }
         if let reason = job.skipReason { line += "  (\(reason))" }
@@ -117,7 +122,7 @@ final class ProgressPrinter: Sendable {
 
     private func print(_ line: String) {
         clearLine()
-        StandardStreams.write(line + "\n")
+        write(line + "\n")
         redraw()
     }
 
@@ -136,7 +141,7 @@ final class ProgressPrinter: Sendable {
             return line
         }
         guard let text else { return }
-        StandardStreams.write("\r\u{1B}[K" + String(text.prefix(terminal.width - 1)))
+        write("\r\u{1B}[K" + String(text.prefix(terminal.width - 1)))
     }
 
     private func clearLine() {
@@ -144,12 +149,15 @@ final class ProgressPrinter: Sendable {
             defer { state.lineShown = false }
             return state.lineShown
         }
-        if isTTY && shown { StandardStreams.write("\r\u{1B}[K") }
+        if isTTY && shown { write("\r\u{1B}[K") }
     }
 
-    /// `+1 ~0 -2`, as terraform counts add, change and destroy.
+    private func write(_ text: String) {
+        if toStandardError { StandardStreams.writeErrorText(text) } else { StandardStreams.write(text) }
+    }
+
     static func format(_ changes: PlanChanges) -> String {
-        "+\(changes.add) ~\(changes.change) -\(changes.destroy)"
+        changes.summary
     }
 
     static func format(_ duration: Duration) -> String {

@@ -8,6 +8,11 @@ enum StandardStreams {
         writeAll(text, to: STDOUT_FILENO)
     }
 
+    /// Text as it is, to stderr: progress when stdout carries a JSON document.
+    static func writeErrorText(_ text: String) {
+        writeAll(text, to: STDERR_FILENO)
+    }
+
     static func writeError(_ lines: [String]) {
         writeAll(lines.joined(separator: "\n") + "\n", to: STDERR_FILENO)
     }

@@ -91,7 +91,7 @@ enum StatusJSON {
             "role_arn": JSONValue(standing.roleARN), "policy_arn": JSONValue(standing.policyARN),
             "instance_profile_arn": JSONValue(standing.instanceProfileARN), "last_run_id": JSONValue(standing.lastRunID),
             "attempts": JSONValue(standing.attempts), "error": JSONValue(standing.error),
-            "updated_at": .string(standing.updatedAt),
+            "updated_at": .string(standing.updatedAt), "adopted": .array(standing.adopted.map(JSONValue.string)),
         ])
     }
 }

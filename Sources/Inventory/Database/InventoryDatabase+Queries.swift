@@ -19,7 +19,7 @@ extension InventoryDatabase {
             let rows = try Row.fetchCursor(db, sql: """
                 SELECT a.account_id, a.name, a.ou_path, a.region, coalesce(s.status, ?) AS status,
                        s.role_arn, s.policy_arn, s.instance_profile_arn, s.last_run_id, coalesce(s.attempts, 0),
-                       s.error, coalesce(s.updated_at, a.updated_at)
+                       s.error, coalesce(s.updated_at, a.updated_at), s.adopted
                 FROM accounts a LEFT JOIN account_state s ON s.account_id = a.account_id
                 WHERE a.enabled = 1 OR (s.status IS NOT NULL AND s.status NOT IN (?, ?))
                 ORDER BY a.ou_path, a.name, a.account_id
@@ -31,7 +31,7 @@ extension InventoryDatabase {
                     accountID: accountID, name: row[1], ouPath: row[2], region: row[3],
                     status: try row.decoded("status", table: "account_state", key: accountID),
                     roleARN: row[5], policyARN: row[6], instanceProfileARN: row[7], lastRunID: row[8],
-                    attempts: row[9], error: row[10], updatedAt: row[11]))
+                    attempts: row[9], error: row[10], adopted: AdoptedObjects.decode(row[12]), updatedAt: row[11]))
             }
             return statuses
         }

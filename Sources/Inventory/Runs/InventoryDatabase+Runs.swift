@@ -204,11 +204,13 @@ extension InventoryDatabase {
     private static func finishJob(_ db: Database, jobID: Int64, result: JobResult, started: Bool = true, now: String) throws {
         try db.execute(sql: """
             UPDATE jobs SET status = ?, role_arn = ?, policy_arn = ?, instance_profile_arn = ?,
-                plan_add = ?, plan_change = ?, plan_destroy = ?, error = ?, finished_at = ?, updated_at = ?
+                plan_add = ?, plan_change = ?, plan_destroy = ?, plan_import = ?, adopted = ?, error = ?, finished_at = ?,
+                updated_at = ?
             WHERE job_id = ?
             """, arguments: [
                 result.status.rawValue, result.roleARN, result.policyARN, result.instanceProfileARN,
                 result.planChanges?.add, result.planChanges?.change, result.planChanges?.destroy,
+                result.planChanges?.imports, AdoptedObjects.encode(result.adopted),
                 result.error, now, now, jobID,
             ])
         guard let job = try JobRecord.fetchOne(db, key: jobID) else { return }
@@ -225,15 +227,24 @@ extension InventoryDatabase {
         let status: OnboardingStatus
         var arns: (String?, String?, String?)?
         var appliedHash: String?? = .none  // .none: keep; .some(x): set to x
+        var adopted: [String]?  // nil: keep
         switch (job.operation, result.status) {
         case (.apply, .succeeded):
             status = .succeeded
             arns = (result.roleARN, result.policyARN, result.instanceProfileARN)
             appliedHash = .some(job.configHash)
+            if !result.adopted.isEmpty {
+                // Adopted once stays adopted until the account is destroyed: a later apply
+                // that adopts nothing does not make the role fleetform's own creation.
+                let before = AdoptedObjects.decode(
+                    try String.fetchOne(db, sql: "SELECT adopted FROM account_state WHERE account_id = ?", arguments: [accountID]))
+                adopted = before + result.adopted.filter { !before.contains($0) }
+            }
         case (.destroy, .succeeded):
             status = .destroyed
             arns = (nil, nil, nil)
             appliedHash = .some(nil)
+            adopted = []
         default:
             // Failed or interrupted: the ARNs of the last success stay, they may still be real.
             status = OnboardingStatus(result.status)
@@ -249,6 +260,10 @@ extension InventoryDatabase {
             try db.execute(sql: """
                 UPDATE account_state SET role_arn = ?, policy_arn = ?, instance_profile_arn = ? WHERE account_id = ?
                 """, arguments: [arns.0, arns.1, arns.2, accountID])
+        }
+        if let adopted {
+            try db.execute(sql: "UPDATE account_state SET adopted = ? WHERE account_id = ?",
+                           arguments: [AdoptedObjects.encode(adopted), accountID])
         }
         if case .some(let hash) = appliedHash {
             try db.execute(sql: "UPDATE account_state SET applied_config_hash = ? WHERE account_id = ?",

@@ -20,6 +20,8 @@ public struct JobRecord: Sendable, Equatable, FetchableRecord, PersistableRecord
     public var instanceProfileARN: String?
     /// What a plan job found to change; nil for other jobs and unfinished plans.
     public var planChanges: PlanChanges?
+    /// What the job took over with `--adopt`, by kind; empty for none.
+    public var adopted: [String]
     public var error: String?
     public var logPath: String?
     public var startedAt: String?
@@ -45,6 +47,8 @@ public struct JobRecord: Sendable, Equatable, FetchableRecord, PersistableRecord
         public static let planAdd = Column("plan_add")
         public static let planChange = Column("plan_change")
         public static let planDestroy = Column("plan_destroy")
+        public static let planImport = Column("plan_import")
+        public static let adopted = Column("adopted")
         public static let error = Column("error")
         public static let logPath = Column("log_path")
         public static let startedAt = Column("started_at")
@@ -69,8 +73,9 @@ public struct JobRecord: Sendable, Equatable, FetchableRecord, PersistableRecord
         instanceProfileARN = row[Columns.instanceProfileARN.name]
         if let add: Int = row[Columns.planAdd.name] {
             planChanges = PlanChanges(add: add, change: row[Columns.planChange.name] ?? 0,
-                                      destroy: row[Columns.planDestroy.name] ?? 0)
+                                      destroy: row[Columns.planDestroy.name] ?? 0, imports: row[Columns.planImport.name] ?? 0)
         }
+        adopted = AdoptedObjects.decode(row[Columns.adopted.name])
         error = row[Columns.error.name]
         logPath = row[Columns.logPath.name]
         startedAt = row[Columns.startedAt.name]
@@ -97,6 +102,8 @@ public struct JobRecord: Sendable, Equatable, FetchableRecord, PersistableRecord
         container[Columns.planAdd] = planChanges?.add
         container[Columns.planChange] = planChanges?.change
         container[Columns.planDestroy] = planChanges?.destroy
+        container[Columns.planImport] = planChanges?.imports
+        container[Columns.adopted] = AdoptedObjects.encode(adopted)
         container[Columns.error] = error
         container[Columns.logPath] = logPath
         container[Columns.startedAt] = startedAt

@@ -21,10 +21,13 @@ public struct JobResult: Sendable, Equatable {
     public var instanceProfileARN: String?
     /// What a plan found to change.
     public var planChanges: PlanChanges?
+    /// The IAM objects the job took over with `--adopt` (a plan: would take over), by kind.
+    public var adopted: [String]
     public var error: String?
 
     public init(status: JobStatus, roleARN: String? = nil, policyARN: String? = nil, instanceProfileARN: String? = nil,
-                planChanges: PlanChanges? = nil, error: String? = nil) {
+                planChanges: PlanChanges? = nil, adopted: [String] = [], error: String? = nil) {
+        self.adopted = adopted
         self.status = status
         self.roleARN = roleARN
         self.policyARN = policyARN

@@ -2,6 +2,18 @@
 
 /// The built-in template's files, by path relative to the template.
 let embeddedTemplateFiles: [(path: String, contents: String)] = [
+    (path: "fleetform-adoption.json", contents: #"""
+{
+  "format": 1,
+  "objects": [
+    {"kind": "role", "address": "aws_iam_role.this", "name": "${role_name}"},
+    {"kind": "policy", "address": "aws_iam_policy.this", "name": "${role_name}-policy"},
+    {"kind": "attachment", "address": "aws_iam_role_policy_attachment.this"},
+    {"kind": "instance_profile", "address": "aws_iam_instance_profile.this[0]", "name": "${role_name}"}
+  ]
+}
+
+"""#),
     (path: "main.tf", contents: #"""
 # The seed's main.tf made correct for a member account: it runs with the
 # management account's credentials, assumes access_role_name in the member

@@ -95,7 +95,8 @@ public struct TerraformOutputReader: Sendable {
                 severity: diagnostic.severity ?? "error", summary: diagnostic.summary ?? "", detail: diagnostic.detail ?? ""))
         case "change_summary":
             guard let changes = event.changes else { return }
-            report.changes = PlanChanges(add: changes.add ?? 0, change: changes.change ?? 0, destroy: changes.remove ?? 0)
+            report.changes = PlanChanges(add: changes.add ?? 0, change: changes.change ?? 0, destroy: changes.remove ?? 0,
+                                         imports: changes.import ?? 0)
         case "outputs":
             for (name, output) in event.outputs ?? [:] {
                 if let value = output.value { report.outputs[name] = value }
@@ -159,6 +160,8 @@ private struct TerraformEvent: Decodable {
         var add: Int?
         var change: Int?
         var remove: Int?
+        /// Terraform 1.5 and later; absent before.
+        var `import`: Int?
     }
 
     /// Only string values are kept (ARNs); a list or map output is left out.

@@ -32,6 +32,12 @@ public struct TerraformTemplate: Sendable, Equatable {
     /// Names of the root module's `output` blocks.
     public private(set) var declaredOutputs: Set<String>
 
+    /// What `--adopt` may take over, from the template's `fleetform-adoption.json`; nil
+    /// when it has none. Kept apart from `files`: terraform never sees it.
+    public private(set) var adoption: AdoptionManifest?
+    /// The manifest's file as it was read, so that `template export` writes it too.
+    public private(set) var adoptionFile: File?
+
     public init(name: String, files: [File]) {
         self.name = name
         self.files = files.sorted { $0.path < $1.path }
@@ -45,11 +51,32 @@ public struct TerraformTemplate: Sendable, Equatable {
     /// The name under which the built-in template is recorded in runs.
     public static let builtInName = "akeyless-gateway-role"
 
-    /// The template compiled into the binary (see `scripts/embed-resources`).
+    /// The template compiled into the binary (see `scripts/embed-resources`). Its
+    /// manifest is checked by the tests, so reading it cannot fail here.
     public static var builtIn: TerraformTemplate {
-        TerraformTemplate(
-            name: builtInName,
-            files: embeddedTemplateFiles.map { File(path: $0.path, contents: Array($0.contents.utf8)) })
+        let files = embeddedTemplateFiles.map { File(path: $0.path, contents: Array($0.contents.utf8)) }
+        do {
+            return try assemble(name: builtInName, files: files)
+        } catch {
+            fatalError("the built-in template is broken: \(error)")
+        }
+    }
+
+    /// A template from all the files of its directory: the manifest, if there is one, is
+    /// read and taken out of the files terraform gets.
+    static func assemble(name: String, files: [File]) throws(TemplateError) -> TerraformTemplate {
+        let manifest = files.first { $0.path == AdoptionManifest.fileName }
+        var template = TerraformTemplate(name: name, files: files.filter { $0.path != AdoptionManifest.fileName })
+        if let manifest {
+            do {
+                template.adoption = try AdoptionManifest.parse(
+                    manifest.contents, file: "template \(name): \(manifest.path)", declaredVariables: template.declaredVariables)
+            } catch {
+                throw .invalidAdoptionManifest(error)
+            }
+            template.adoptionFile = manifest
+        }
+        return template
     }
 
     /// The files that make up a template in a directory: everything except Terraform's
@@ -81,7 +108,7 @@ public struct TerraformTemplate: Sendable, Equatable {
         if let data = FileManager.default.contents(atPath: lock.path) {
             files.append(File(path: ".terraform.lock.hcl", contents: [UInt8](data)))
         }
-        let template = TerraformTemplate(name: root.path, files: files)
+        let template = try assemble(name: root.path, files: files)
         try template.validate()
         return template
     }
@@ -131,7 +158,7 @@ public struct TerraformTemplate: Sendable, Equatable {
     /// custom template. Existing files with the same names are replaced.
     public func export(to directory: URL) throws(TemplateError) {
         do {
-            for file in files {
+            for file in files + [adoptionFile].compactMap({ $0 }) {
                 let url = directory.appendingPathComponent(file.path)
                 try FileManager.default.createDirectory(
                     at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -154,6 +181,7 @@ public enum TemplateError: Error, Sendable, Equatable, CustomStringConvertible {
     case movesState(String, String, block: String, label: String?, location: String)
     /// A `.tf.json` file that is not JSON: template, file, the parser's reason.
     case invalidJSON(String, String, String)
+    case invalidAdoptionManifest(AdoptionManifestError)
     case cannotExport(String, String)
 
     public var description: String {
@@ -169,6 +197,7 @@ public enum TemplateError: Error, Sendable, Equatable, CustomStringConvertible {
             "template \(name): \(file) declares a \(block) block\(label.map { " (\"\($0)\")" } ?? "") at \(location); "
                 + "fleetform keeps each account's state itself, remove it"
         case .invalidJSON(let name, let file, let reason): "template \(name): \(file) is not valid JSON: \(reason)"
+        case .invalidAdoptionManifest(let error): "\(error)"
         case .cannotExport(let path, let reason): "cannot write the template to \(path): \(reason)"
         }
     }

@@ -1,15 +1,16 @@
 import FleetformBasics
 import Foundation
 
-/// Renders `<home>/workspaces/<account-id>/`: the template's files plus two generated
-/// JSON files, the variables and the backend.
+/// Renders `<home>/workspaces/<account-id>/`: the template's files plus generated JSON
+/// files: the variables, the backend and, when objects are being adopted, their imports.
 ///
 /// Only JSON is generated, so no inventory value (a name, a tag) is ever spliced into
 /// HCL text, and nothing in the inventory can inject configuration.
 public struct WorkspaceRenderer: Sendable {
     public static let variablesFileName = "fleetform.auto.tfvars.json"
     public static let backendFileName = "fleetform_backend.tf.json"
-    public static let generatedFileNames: Set<String> = [variablesFileName, backendFileName]
+    public static let importsFileName = "fleetform_imports.tf.json"
+    public static let generatedFileNames: Set<String> = [variablesFileName, backendFileName, importsFileName]
 
     public var layout: HomeLayout
     /// `terraform version`, part of the configuration hash: a new Terraform may plan differently.
@@ -28,6 +29,11 @@ public struct WorkspaceRenderer: Sendable {
         public var variablesJSON: String
         /// The generated `fleetform_backend.tf.json`.
         public var backendJSON: String
+        /// Objects that exist in the account and are to be taken over, written as
+        /// `fleetform_imports.tf.json`; none unless `--adopt` found some. Not part of
+        /// the configuration hash: once imported, the state is what an apply that
+        /// created them would have left, so the account is up to date either way.
+        public var imports: [ImportBlock] = []
         /// Hash of template files, variables, backend and Terraform version: an account
         /// whose last successful apply had the same hash is up to date.
         public var configHash: String
@@ -104,6 +110,11 @@ public struct WorkspaceRenderer: Sendable {
             for file in rendering.template.files { wanted[file.path] = file.contents }
             wanted[Self.variablesFileName] = Array(rendering.variablesJSON.utf8)
             wanted[Self.backendFileName] = Array(rendering.backendJSON.utf8)
+            if !rendering.imports.isEmpty {
+                // Written only while objects are being adopted: the manifest below removes
+                // the file from the next rendering without imports.
+                wanted[Self.importsFileName] = Array(ImportBlock.configuration(rendering.imports).utf8)
+            }
 
             let manifest = workspace.appendingPathComponent(Self.manifestName)
             let previous = (try? String(contentsOf: manifest, encoding: .utf8))?.split(separator: "\n").map(String.init) ?? []
@@ -126,6 +137,26 @@ public struct WorkspaceRenderer: Sendable {
     /// The list of files fleetform wrote into a workspace, so that a template change
     /// removes exactly those and nothing terraform or a person put there.
     static let manifestName = ".fleetform-files"
+}
+
+/// A Terraform `import` block: take the object with `id` over into the resource at `address`.
+public struct ImportBlock: Sendable, Equatable {
+    public var address: String
+    public var id: String
+
+    public init(address: String, id: String) {
+        self.address = address
+        self.id = id
+    }
+
+    /// `{"import": [{"to": ADDRESS, "id": ID}, …]}`. In JSON syntax `to` is read as
+    /// an expression, which is what a resource address is.
+    static func configuration(_ imports: [ImportBlock]) -> String {
+        let blocks = imports.map { block in
+            JSONValue.object(JSONObject(members: [.init("to", .string(block.address)), .init("id", .string(block.id))]))
+        }
+        return JSONValue.object(JSONObject(members: [.init("import", .array(blocks))])).serialized(pretty: true) + "\n"
+    }
 }
 
 /// A workspace could not be written.

@@ -20,6 +20,7 @@ Credentials are the dummy "testing" pair; the region is us-east-1.
 
 import argparse
 import json
+import os
 import sys
 import urllib.parse
 
@@ -32,7 +33,12 @@ CONFIG = Config(retries={"max_attempts": 2, "mode": "standard"})
 
 
 def client(service, endpoint, credentials=None):
-    credentials = credentials or {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+    # A moto that checks signatures knows only the key auth-setup made; the test passes it
+    # in the environment (never on the command line).
+    credentials = credentials or {
+        "aws_access_key_id": os.environ.get("MOTO_ORG_ACCESS_KEY_ID", "testing"),
+        "aws_secret_access_key": os.environ.get("MOTO_ORG_SECRET_ACCESS_KEY", "testing"),
+    }
     return boto3.client(service, region_name=REGION, endpoint_url=endpoint, config=CONFIG, **credentials)
 
 
@@ -120,6 +126,7 @@ def inspect(args):
             "name": role["RoleName"],
             "arn": role["Arn"],
             "trust_statements": statements(as_document(role["AssumeRolePolicyDocument"])),
+            "tags": {tag["Key"]: tag["Value"] for tag in role.get("Tags", [])},
         }
     except ClientError as error:
         if error.response["Error"]["Code"] != "NoSuchEntity":
@@ -150,6 +157,11 @@ def inspect(args):
                 "roles": [r["RoleName"] for r in profile.get("Roles", [])],
             })
     report["instance_profiles"] = profiles
+    report["role_names"] = sorted(
+        role["RoleName"] for page in iam.get_paginator("list_roles").paginate() for role in page["Roles"])
+    report["local_policy_names"] = sorted(
+        policy["PolicyName"] for page in iam.get_paginator("list_policies").paginate(Scope="Local")
+        for policy in page["Policies"])
 
     print(json.dumps(report))
 
@@ -204,14 +216,54 @@ def delete_role(args):
     print("{}")
 
 
+def hand_create(args):
+    """Creates the role, its policy, the attachment and the instance profile in a member
+    account as a person following the seed by hand would: the seed's trust policy names
+    the management account. --role-path puts the role (and profile) under another path;
+    --policy-versions adds versions to the policy (IAM keeps at most five); --profile-role
+    puts another role into the instance profile."""
+    session = member_credentials(args.endpoint, args.account, args.access_role_name)
+    iam = client("iam", args.endpoint, session)
+    management = args.management_account
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "sts:AssumeRole",
+         "Principal": {"AWS": f"arn:aws:iam::{management}:root"},
+         "Condition": {"StringEquals": {"aws:PrincipalArn": f"arn:aws:iam::{management}:role/{args.role_name}"}}},
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "ec2.amazonaws.com"}},
+    ]}
+    role = iam.create_role(RoleName=args.role_name, Path=args.role_path, AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+    document = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "HandMade", "Effect": "Allow", "Action": "secretsmanager:ListSecrets", "Resource": "*"}]}
+    policy = iam.create_policy(PolicyName=f"{args.role_name}-policy", PolicyDocument=json.dumps(document))["Policy"]
+    for index in range(1, args.policy_versions):
+        document["Statement"][0]["Sid"] = f"HandMade{index}"
+        iam.create_policy_version(PolicyArn=policy["Arn"], PolicyDocument=json.dumps(document), SetAsDefault=True)
+    iam.attach_role_policy(RoleName=args.role_name, PolicyArn=policy["Arn"])
+    iam.create_instance_profile(InstanceProfileName=args.role_name, Path=args.role_path)
+    profile_role = args.profile_role or args.role_name
+    if args.profile_role:
+        iam.create_role(RoleName=args.profile_role, AssumeRolePolicyDocument=json.dumps(trust))
+    iam.add_role_to_instance_profile(InstanceProfileName=args.role_name, RoleName=profile_role)
+    print(json.dumps({"role_arn": role["Arn"], "policy_arn": policy["Arn"]}))
+
+
 def auth_setup(args):
-    """For a moto started with INITIAL_NO_AUTH_ACTION_COUNT=6: an organization with two
-    accounts and an IAM user allowed everything, in exactly six requests; after them
-    moto checks every signature. Prints the user's key."""
+    """For a moto started with INITIAL_NO_AUTH_ACTION_COUNT=3N+4: an organization with N
+    accounts (--accounts, 2 by default) and an IAM user allowed everything, in exactly
+    3N+4 requests; after them moto checks every signature. Prints the user's key.
+
+    moto creates each account's OrganizationAccountAccessRole without a policy, where
+    AWS attaches AdministratorAccess; each gets an inline policy allowing everything, so
+    that what enters an account through it is authorised as in AWS."""
     org = client("organizations", args.endpoint)
     org.create_organization(FeatureSet="ALL")
-    for index in (1, 2):
-        org.create_account(Email=f"aws+signed-{index}@example.com", AccountName=f"signed-{index}")
+    for index in range(1, args.accounts + 1):
+        status = org.create_account(Email=f"aws+signed-{index}@example.com", AccountName=f"signed-{index}")
+        account = status["CreateAccountStatus"]["AccountId"]
+        member = client("iam", args.endpoint, member_credentials(args.endpoint, account, "OrganizationAccountAccessRole"))
+        member.put_role_policy(RoleName="OrganizationAccountAccessRole", PolicyName="AdministratorAccess",
+                               PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+                                   {"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
     iam = client("iam", args.endpoint)
     iam.create_user(UserName="fleetform-ci")
     iam.put_user_policy(UserName="fleetform-ci", PolicyName="everything", PolicyDocument=json.dumps(
@@ -255,7 +307,18 @@ def main():
     delete_parser.add_argument("--access-role-name", default="OrganizationAccountAccessRole")
     delete_parser.set_defaults(run=delete_role)
 
+    hand_parser = commands.add_parser("hand-create")
+    hand_parser.add_argument("--account", required=True)
+    hand_parser.add_argument("--management-account", required=True)
+    hand_parser.add_argument("--role-name", default="terraform-akeyless-role")
+    hand_parser.add_argument("--role-path", default="/")
+    hand_parser.add_argument("--policy-versions", type=int, default=1)
+    hand_parser.add_argument("--profile-role")
+    hand_parser.add_argument("--access-role-name", default="OrganizationAccountAccessRole")
+    hand_parser.set_defaults(run=hand_create)
+
     auth_parser = commands.add_parser("auth-setup")
+    auth_parser.add_argument("--accounts", type=int, default=2)
     auth_parser.set_defaults(run=auth_setup)
 
     args = parser.parse_args()

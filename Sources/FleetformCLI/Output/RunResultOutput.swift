@@ -1,0 +1,42 @@
+import FleetformBasics
+import Inventory
+import Onboarding
+
+/// `plan --json`: the run's result as one document, for CI to read instead of the
+/// summary text: the run, counts by status, and each account with what its plan found
+/// (`"import"` counts what `--adopt` takes over) and what it would adopt.
+enum RunResultJSON {
+    static func render(_ report: RunReport) -> String {
+        let counts = [JobStatus.succeeded, .failed, .interrupted, .skipped].map {
+            JSONObject.Member($0.rawValue, JSONValue(report.count($0)))
+        }
+        let total = report.jobs.compactMap(\.changes).reduce(PlanChanges.none, +)
+        return JSONOutput.render([
+            "run_id": .string(report.runID), "command": .string(report.command.rawValue),
+            "outcome": .string(report.outcome.rawValue), "counts": .object(JSONObject(members: counts)),
+            "changes": report.command == .plan ? changes(total) : .null,
+            "accounts": .array(report.jobs.map(row)),
+        ])
+    }
+
+    /// A run that found nothing to do is still one document.
+    static func nothingToDo(_ command: RunCommand) -> String {
+        JSONOutput.render(["run_id": .null, "command": .string(command.rawValue), "outcome": .string("nothing_to_do"),
+                           "counts": .object([:]), "changes": .null, "accounts": .array([])])
+    }
+
+    private static func row(_ job: JobSummary) -> JSONValue {
+        .object([
+            "account_id": .string(job.accountID), "name": .string(job.accountName),
+            "operation": .string(job.operation.rawValue), "status": .string(job.status.rawValue),
+            "role_arn": JSONValue(job.roleARN), "changes": job.changes.map(changes) ?? .null,
+            "adopted": .array(job.adopted.map(JSONValue.string)), "error": JSONValue(job.error),
+            "skip_reason": JSONValue(job.skipReason?.rawValue),
+        ])
+    }
+
+    static func changes(_ changes: PlanChanges) -> JSONValue {
+        .object(["add": JSONValue(changes.add), "change": JSONValue(changes.change),
+                 "destroy": JSONValue(changes.destroy), "import": JSONValue(changes.imports)])
+    }
+}
