@@ -369,6 +369,20 @@ import FoundationNetworking
         let left = try #require(credentials.expiration).timeIntervalSinceNow
         #expect(left > 3000 && left <= 3600, "\(left) s left")
         #expect(try await session.sts().callerIdentity().arn.hasPrefix("arn:aws:sts::123456789012:assumed-role/ci/fleetform-"))
+        #expect(session.requests.value == 2, "one exchange, then the credentials are kept")
+
+        // A window longer than the hour STS grants: every use exchanges the token again.
+        let refreshing = AWSSession(environment: [
+            "AWS_ENDPOINT_URL": moto.endpoint, "AWS_WEB_IDENTITY_TOKEN_FILE": tokenFile,
+            "AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/ci", "AWS_CONFIG_FILE": "/dev/null",
+            "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+        ], homeDirectory: home.path, credentialTransports: CredentialTransports(all: StubTransport.refusingEverything()),
+           credentialRefreshWindow: 4000)
+        let first = try await refreshing.credentials()
+        try home.write("token", "rotated-oidc-token")
+        let second = try await refreshing.credentials()
+        #expect(first.accessKeyID != second.accessKeyID)
+        #expect(refreshing.requests.value == 2)
     }
 
     // MARK: Refresh

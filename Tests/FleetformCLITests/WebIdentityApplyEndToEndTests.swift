@@ -21,7 +21,7 @@ import TestSupport
         defer { moto.stop() }
         let organization = try moto.createOrganization(memberAccounts: 1)
         let account = try #require(organization.accounts.first)
-        let roleARN = try moto.createWebIdentityRole(name: "github-ci")
+        let roleARN = try moto.createAdministratorRole(name: "github-ci")
         let sts = try FaultProxy.start(upstream: moto.endpoint)
         defer { sts.stop() }
 
