@@ -19,6 +19,28 @@ import TestSupport
 
         let calls = Mutex<[Call]>([])
 
+        struct WebIdentityCall: Sendable, Equatable {
+            var roleARN: String
+            var sessionName: String
+            var token: String
+            var region: String
+        }
+
+        let webIdentityCalls = Mutex<[WebIdentityCall]>([])
+
+        var webIdentityAssumer: CredentialChain.WebIdentityAssumer {
+            { roleARN, sessionName, token, region in
+                self.webIdentityCalls.withLock {
+                    $0.append(WebIdentityCall(roleARN: roleARN, sessionName: sessionName, token: token, region: region))
+                }
+                return AWSCredentials(
+                    accessKeyID: "ASIA-WI-\(roleARN.split(separator: "/").last ?? "")", secretAccessKey: "wi-secret",
+                    sessionToken: "wi-token", expiration: Date(timeIntervalSinceNow: 3600))
+            }
+        }
+
+        var webIdentityRecorded: [WebIdentityCall] { webIdentityCalls.withLock { $0 } }
+
         var assumer: CredentialChain.RoleAssumer {
             { source, roleARN, sessionName, externalID, region in
                 self.calls.withLock { $0.append(Call(source: source, roleARN: roleARN, sessionName: sessionName, externalID: externalID, region: region)) }
@@ -38,8 +60,13 @@ import TestSupport
         home = try TemporaryDirectory("fleetform-aws-home")
     }
 
+    /// No metadata service, container agent or portal answers: the chain's HTTP sources
+    /// find nothing (and no test reaches the real link-local addresses).
+    let network = StubTransport.refusingEverything()
+
     func chain(_ environment: [String: String] = [:], credentialProcessTimeout: Duration = .seconds(60)) -> CredentialChain {
         CredentialChain(environment: environment, homeDirectory: home.path, credentialProcessTimeout: credentialProcessTimeout,
+                        transports: CredentialTransports(all: network), assumeRoleWithWebIdentity: sts.webIdentityAssumer,
                         assumeRole: sts.assumer)
     }
 
@@ -113,9 +140,13 @@ import TestSupport
         try write(credentials: Self.twoProfiles, config: "[default]\nregion = eu-west-1\n")
         let chain = chain(["AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "AWS_CONFIG_FILE": "/dev/null"])
         #expect(try chain.region() == nil)
-        await #expect(throws: AWSConfigurationError.noCredentials(profile: "default", files: ["/dev/null", "/dev/null"])) {
-            try await chain.resolve()
+        let error = await #expect(throws: AWSConfigurationError.self) { try await chain.resolve() }
+        guard case .noCredentials(let profile, let files, _)? = error else {
+            Issue.record("expected noCredentials, got \(String(describing: error))")
+            return
         }
+        #expect(profile == "default")
+        #expect(files == ["/dev/null", "/dev/null"])
     }
 
     // MARK: Missing and broken profiles
@@ -134,7 +165,7 @@ import TestSupport
 
     @Test func nothingConfiguredSaysWhatToCheck() async throws {
         let error = await #expect(throws: AWSConfigurationError.self) { try await chain().resolve() }
-        guard case .noCredentials(let profile, _)? = error else {
+        guard case .noCredentials(let profile, _, _)? = error else {
             Issue.record("expected noCredentials, got \(String(describing: error))")
             return
         }
@@ -156,10 +187,19 @@ import TestSupport
         }
     }
 
-    @Test func ssoProfilesGetAWayForward() async throws {
-        try write(config: "[profile corp]\nsso_session = corp\nsso_account_id = 111111111111\nsso_role_name = Admin\n")
+    @Test func ssoProfilesWithoutASignInSayHowToSignIn() async throws {
+        try write(config: """
+            [profile corp]
+            sso_session = corp
+            sso_account_id = 111111111111
+            sso_role_name = Admin
+            [sso-session corp]
+            sso_start_url = https://corp.awsapps.com/start
+            sso_region = eu-west-1
+            """)
         let error = await #expect(throws: AWSConfigurationError.self) { try await chain(["AWS_PROFILE": "corp"]).resolve() }
-        #expect(error?.description.contains("aws configure export-credentials --profile corp --format process") == true)
+        #expect(error?.description.hasSuffix("; run aws sso login --profile corp") == true, "\(String(describing: error))")
+        #expect(network.requests.isEmpty, "no token, so no call to the portal")
     }
 
     // MARK: credential_process
@@ -375,17 +415,25 @@ import TestSupport
             [profile missing]
             role_arn = arn:aws:iam::111111111111:role/A
             source_profile = ghost
-            [profile instance]
+            [profile both]
             role_arn = arn:aws:iam::111111111111:role/A
-            credential_source = Ec2InstanceMetadata
+            source_profile = default
+            credential_source = Environment
+            [profile unknown]
+            role_arn = arn:aws:iam::111111111111:role/A
+            credential_source = Laptop
             """)
-        await #expect(throws: AWSConfigurationError.invalidProfile(name: "nosource", reason: "role_arn is set but source_profile is not.")) {
+        await #expect(throws: AWSConfigurationError.invalidProfile(
+            name: "nosource", reason: "role_arn is set but source_profile (or credential_source) is not.")) {
             try await chain(["AWS_PROFILE": "nosource"]).resolve()
         }
         let missing = await #expect(throws: AWSConfigurationError.self) { try await chain(["AWS_PROFILE": "missing"]).resolve() }
         #expect(missing?.description.contains("AWS profile 'missing': its source_profile 'ghost' is not defined") == true)
-        let instance = await #expect(throws: AWSConfigurationError.self) { try await chain(["AWS_PROFILE": "instance"]).resolve() }
-        #expect(instance?.description.contains("credential_source = Ec2InstanceMetadata is not supported") == true)
+        let both = await #expect(throws: AWSConfigurationError.self) { try await chain(["AWS_PROFILE": "both"]).resolve() }
+        #expect(both?.description.contains("source_profile and credential_source are both set") == true)
+        let unknown = await #expect(throws: AWSConfigurationError.self) { try await chain(["AWS_PROFILE": "unknown"]).resolve() }
+        #expect(unknown?.description.contains("credential_source = Laptop is not one of Environment, Ec2InstanceMetadata, EcsContainer") == true)
+        #expect(sts.recorded.isEmpty)
     }
 
     @Test func assumerErrorsPassThroughUnchanged() async throws {

@@ -71,8 +71,22 @@ import Testing
 
     @Test func variableNames() {
         #expect(AWSService.allCases.map(\.endpointVariable)
-            == ["AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_IAM", "AWS_ENDPOINT_URL_ORGANIZATIONS"])
-        #expect(AWSService.allCases.map(\.signingName) == ["sts", "iam", "organizations"])
+            == ["AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_IAM", "AWS_ENDPOINT_URL_ORGANIZATIONS", "AWS_ENDPOINT_URL_SSO"])
+        #expect(AWSService.allCases.map(\.signingName) == ["sts", "iam", "organizations", "awsssoportal"])
+    }
+
+    /// The IAM Identity Center portal, per sso_region and partition, and its own variable.
+    @Test func ssoPortal() throws {
+        #expect(try endpoint(.sso, "eu-west-1", [:]) == ("https://portal.sso.eu-west-1.amazonaws.com", "eu-west-1"))
+        #expect(try endpoint(.sso, "cn-north-1", [:]) == ("https://portal.sso.cn-north-1.amazonaws.com.cn", "cn-north-1"))
+        #expect(try endpoint(.sso, "eu-west-1", ["AWS_ENDPOINT_URL": "http://127.0.0.1:1", "AWS_ENDPOINT_URL_SSO": "http://127.0.0.1:2"])
+            == ("http://127.0.0.1:2", "eu-west-1"))
+        #expect(throws: AWSConfigurationError.invalidEndpointURL(variable: "AWS_ENDPOINT_URL_SSO", value: "portal")) {
+            try EndpointResolver.validate(environment: ["AWS_ENDPOINT_URL_SSO": "portal"])
+        }
+        #expect(throws: AWSConfigurationError.invalidEndpointURL(variable: "AWS_EC2_METADATA_SERVICE_ENDPOINT", value: "169.254.169.254")) {
+            try EndpointResolver.validate(environment: ["AWS_EC2_METADATA_SERVICE_ENDPOINT": "169.254.169.254"])
+        }
     }
 
     @Test func configuredEndpointsCanBeIgnoredAndBadOnesAreReported() throws {

@@ -30,7 +30,13 @@ import TestSupport
 
     @Test func everyConfigurationErrorIsClean() {
         let errors: [AWSConfigurationError] = [
-            .noCredentials(profile: "p", files: ["/h/.aws/credentials", "/h/.aws/config"]),
+            .noCredentials(profile: "p", files: ["/h/.aws/credentials", "/h/.aws/config"], tried: ["AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set"]),
+            .webIdentity(setting: "AWS_WEB_IDENTITY_TOKEN_FILE", problem: "the token file /t does not exist."),
+            .ssoLoginRequired(profile: "p", reason: "expired at 2025-01-01T00:00:00Z"),
+            .ssoFailed(profile: "p", reason: "the portal answered HTTP 500."),
+            .containerCredentials(endpoint: "http://169.254.170.2/v2/credentials", reason: "it answered HTTP 500."),
+            .instanceMetadataUnreachable(endpoint: "http://169.254.169.254", reason: "connection refused"),
+            .instanceMetadataFailed(endpoint: "http://169.254.169.254", reason: "PUT /latest/api/token answered HTTP 403."),
             .incompleteEnvironmentCredentials(missing: "AWS_SECRET_ACCESS_KEY"),
             .profileNotFound(name: "p", files: []),
             .invalidProfile(name: "p", reason: "aws_access_key_id is set but aws_secret_access_key is not."),

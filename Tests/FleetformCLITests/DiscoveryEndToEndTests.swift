@@ -138,9 +138,13 @@ import TestSupport
         let env = [
             "FLEETFORM_HOME": scratch.url.appendingPathComponent("none").path, "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
             "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "HOME": scratch.path,
+            // This machine answers at 169.254.169.254; no test may reach it.
+            "AWS_EC2_METADATA_DISABLED": "true",
         ]
         let result = try FleetformProcess.run(["inventory", "discover"], environment: env)
         #expect(result.exitCode == 1)
         #expect(result.stderr.contains("AWS_ACCESS_KEY_ID"), "\(result.stderr)")
+        #expect(result.stderr.contains("EC2 instance metadata is off (AWS_EC2_METADATA_DISABLED=true)"), "\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
     }
 }

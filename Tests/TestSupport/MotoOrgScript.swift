@@ -7,11 +7,12 @@ enum MotoOrgScript {
         return decoder
     }
 
-    /// Runs moto_org.py and returns its stdout; throws with its stderr when it fails.
-    /// `key` signs its requests, for a moto that checks signatures.
-    static func run(_ arguments: [String], key: MotoAccessKey? = nil) throws -> String {
+    /// Runs moto_org.py (or another fixture script) and returns its stdout; throws with
+    /// its stderr when it fails. `key` signs moto_org.py's requests, for a moto that
+    /// checks signatures.
+    static func run(_ arguments: [String], script name: String = "moto_org.py", key: MotoAccessKey? = nil) throws -> String {
         let python = try PythonFixture.python()
-        let script = try PythonFixture.script("moto_org.py")
+        let script = try PythonFixture.script(name)
         let scratch = try TemporaryDirectory("fleetform-moto-org")
         let outFile = scratch.url.appendingPathComponent("stdout")
         let errFile = scratch.url.appendingPathComponent("stderr")
@@ -38,7 +39,7 @@ enum MotoOrgScript {
         let stderr = (try? String(contentsOf: errFile, encoding: .utf8)) ?? ""
         guard process.terminationReason == .exit, process.terminationStatus == 0 else {
             throw TestEnvironmentError(
-                "moto_org.py \(arguments.joined(separator: " ")) exited with status \(process.terminationStatus):\n\(stderr)")
+                "\(name) \(arguments.joined(separator: " ")) exited with status \(process.terminationStatus):\n\(stderr)")
         }
         return stdout
     }

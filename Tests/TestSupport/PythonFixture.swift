@@ -25,4 +25,44 @@ public enum PythonFixture {
         environment["PYTHONDONTWRITEBYTECODE"] = "1"
         return environment
     }
+
+    /// How a script run ended: its exit status (a signal counts as failure) and output.
+    public struct Outcome: Sendable {
+        public var status: Int32
+        public var exitedNormally: Bool
+        public var stdout: String
+        public var stderr: String
+
+        public var succeeded: Bool { exitedNormally && status == 0 }
+    }
+
+    /// Runs Tests/Fixtures/aws/`name` `arguments…` to its end with `environment` (by default
+    /// `PythonFixture.environment`). Output goes through files, not pipes, so a chatty
+    /// script cannot fill a pipe buffer and hang while nobody reads it.
+    public static func run(_ name: String, arguments: [String], environment: [String: String]? = nil) throws -> Outcome {
+        let python = try python()
+        let script = try script(name)
+        let scratch = try TemporaryDirectory("fleetform-python-run")
+        let outFile = scratch.url.appendingPathComponent("stdout")
+        let errFile = scratch.url.appendingPathComponent("stderr")
+        _ = FileManager.default.createFile(atPath: outFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errFile.path, contents: nil)
+        let out = try FileHandle(forWritingTo: outFile), err = try FileHandle(forWritingTo: errFile)
+        let process = Process()
+        process.executableURL = python
+        process.arguments = [script.path] + arguments
+        process.environment = environment ?? self.environment
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        process.waitUntilExit()
+        try? out.close()
+        try? err.close()
+        func read(_ file: URL) -> String {
+            FileManager.default.contents(atPath: file.path).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        }
+        return Outcome(status: process.terminationStatus, exitedNormally: process.terminationReason == .exit,
+                       stdout: read(outFile), stderr: read(errFile))
+    }
 }

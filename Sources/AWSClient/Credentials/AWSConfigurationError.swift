@@ -8,8 +8,8 @@ import Foundation
 /// the user directly. None of them contains a secret key or a session token: they
 /// carry names, paths and reasons only.
 public enum AWSConfigurationError: Error, Sendable, Equatable {
-    /// Neither the environment nor the profile `profile` gave credentials.
-    case noCredentials(profile: String, files: [String])
+    /// No source gave credentials; `tried` says, per source in the chain's order, why not.
+    case noCredentials(profile: String, files: [String], tried: [String])
     /// One of `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` is set without the other.
     case incompleteEnvironmentCredentials(missing: String)
     /// `AWS_PROFILE` names a profile that neither file defines.
@@ -31,16 +31,30 @@ public enum AWSConfigurationError: Error, Sendable, Equatable {
     case invalidRegion(source: String, value: String)
     /// The profile's `credential_process` ran past its deadline; its process group was killed.
     case credentialProcessTimedOut(profile: String, limit: Duration)
+    /// A web identity setting is unusable: the token file is missing, unreadable or empty,
+    /// or a token file is set without a role. `setting` names the variable or profile key.
+    case webIdentity(setting: String, problem: String)
+    /// IAM Identity Center needs a new sign-in: the token cached by `aws sso login` is
+    /// missing, expired or was refused by the portal.
+    case ssoLoginRequired(profile: String, reason: String)
+    /// An IAM Identity Center profile is incomplete, or the portal answered unusably.
+    case ssoFailed(profile: String, reason: String)
+    /// The container credentials endpoint is not allowed, unreachable or answered unusably.
+    case containerCredentials(endpoint: String, reason: String)
+    /// The EC2 instance metadata service could not be reached (no answer, refused, timed out).
+    case instanceMetadataUnreachable(endpoint: String, reason: String)
+    /// The EC2 instance metadata service answered, but not with usable credentials.
+    case instanceMetadataFailed(endpoint: String, reason: String)
 }
 
 extension AWSConfigurationError: CustomStringConvertible, LocalizedError {
     public var description: String {
         switch self {
-        case .noCredentials(let profile, let files):
-            "No AWS credentials found. Checked the environment variables AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
-                + "then profile '\(profile)' (chosen by AWS_PROFILE, else 'default') in \(Self.list(files)). "
-                + "Set those variables, set AWS_PROFILE to a profile that has credentials, or give profile '\(profile)' "
-                + "aws_access_key_id and aws_secret_access_key, credential_process, or role_arn with source_profile."
+        case .noCredentials(let profile, let files, let tried):
+            "No AWS credentials found. Tried, in order: \(tried.joined(separator: "; ")). "
+                + "Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, set AWS_PROFILE to a profile that has credentials, "
+                + "or give profile '\(profile)' in \(Self.list(files)) aws_access_key_id and aws_secret_access_key, "
+                + "credential_process, sso_session, web_identity_token_file, or role_arn with source_profile."
         case .incompleteEnvironmentCredentials(let missing):
             "\(missing) is not set, but the other AWS access key variable is: set both AWS_ACCESS_KEY_ID and "
                 + "AWS_SECRET_ACCESS_KEY, or neither to use a profile."
@@ -63,6 +77,19 @@ extension AWSConfigurationError: CustomStringConvertible, LocalizedError {
         case .credentialProcessTimedOut(let profile, let limit):
             "credential_process of profile \(profile) did not finish within \(limit.secondsText) (its deadline); "
                 + "it and every process it started were killed"
+        case .webIdentity(let setting, let problem):
+            "Web identity credentials (\(setting)): \(problem)"
+        case .ssoLoginRequired(let profile, let reason):
+            "IAM Identity Center (SSO) sign-in of AWS profile '\(profile)' \(reason); run aws sso login --profile \(profile)"
+        case .ssoFailed(let profile, let reason):
+            "IAM Identity Center (SSO) credentials of AWS profile '\(profile)': \(reason)"
+        case .containerCredentials(let endpoint, let reason):
+            "Container credentials from \(endpoint) (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or _FULL_URI): \(reason)"
+        case .instanceMetadataUnreachable(let endpoint, let reason):
+            "EC2 instance metadata at \(endpoint) cannot be reached (\(reason)); off EC2, set AWS_EC2_METADATA_DISABLED=true, "
+                + "or point AWS_EC2_METADATA_SERVICE_ENDPOINT at a running metadata service"
+        case .instanceMetadataFailed(let endpoint, let reason):
+            "EC2 instance metadata at \(endpoint): \(reason)"
         case .noRegion:
             "No AWS region is configured: set AWS_REGION (or AWS_DEFAULT_REGION), or add region = ... "
                 + "to the profile in ~/.aws/config."

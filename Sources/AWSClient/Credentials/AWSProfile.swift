@@ -24,7 +24,13 @@ struct AWSProfile: Sendable, Equatable {
         }
     }
 
-    /// Whether the profile signs in through IAM Identity Center, which fleetform does not do itself.
+    /// Whether the profile assumes its role with other credentials (`source_profile` or
+    /// `credential_source`); with a `web_identity_token_file` the token is the credential.
+    var assumesRole: Bool {
+        self["role_arn"] != nil && self["web_identity_token_file"] == nil
+    }
+
+    /// Whether the profile signs in through IAM Identity Center.
     var usesSSO: Bool {
         self["sso_session"] != nil || self["sso_start_url"] != nil || self["sso_account_id"] != nil
     }

@@ -1,20 +1,16 @@
 import Foundation
 
-/// Turns one profile into credentials: its keys, its `credential_process`, or its
-/// `role_arn` assumed with the credentials of `source_profile` (itself resolved the same
-/// way, so roles can chain).
+/// Turns one profile into credentials: its `role_arn` assumed with the credentials of
+/// `source_profile` (itself resolved the same way, so roles can chain) or of a
+/// `credential_source`; else its own web identity token file, IAM Identity Center
+/// sign-in, keys, or `credential_process`, in botocore's order.
 ///
-/// The order follows the AWS CLI: in the profile asked for, `role_arn` comes first; in a
-/// source profile, keys come first, so `[a] role_arn=… source_profile=a` plus keys
-/// assumes the role with a's own keys instead of looping.
+/// In the profile asked for, `role_arn` comes first; in a source profile, keys come
+/// first, so `[a] role_arn=… source_profile=a` plus keys assumes the role with a's own
+/// keys instead of looping (the AWS CLI's rule).
 struct ProfileCredentialResolver: Sendable {
     var store: ProfileStore
-    var environment: [String: String]
-    /// The region whose STS endpoint every AssumeRole of this resolution calls.
-    var stsRegion: String
-    var credentialProcessTimeout: Duration = CredentialChain.defaultCredentialProcessTimeout
-    var assumeRole: CredentialChain.RoleAssumer
-    var now: @Sendable () -> Date = { Date() }
+    var context: CredentialContext
 
     /// - Parameter path: the profiles that led here through `source_profile`, to detect cycles.
     func credentials(for name: String, path: [String] = []) async throws -> AWSCredentials {
@@ -28,39 +24,80 @@ struct ProfileCredentialResolver: Sendable {
         let isSource = !path.isEmpty
         if isSource, let keys = try profile.staticCredentials() { return keys }
         if path.contains(name) { throw AWSConfigurationError.sourceProfileCycle(path + [name]) }
-        if let roleARN = profile["role_arn"] { return try await assume(roleARN, profile: profile, path: path + [name]) }
+        if profile.assumesRole { return try await assume(profile, path: path + [name]) }
+        if let credentials = try await ownCredentials(of: profile) { return credentials }
+        throw AWSConfigurationError.invalidProfile(
+            name: path.last ?? name,
+            reason: isSource
+                ? "its source_profile '\(name)' holds no credentials (keys, credential_process, sso_session or web_identity_token_file)."
+                : "it holds no credentials (keys, credential_process, sso_session, web_identity_token_file or role_arn).")
+    }
+
+    /// The profile's own credentials, without role assumption, in botocore's order: web
+    /// identity, IAM Identity Center, keys, `credential_process`. nil when it has none.
+    /// The web identity variables are the chain's business, not a profile's.
+    func ownCredentials(of profile: AWSProfile) async throws -> AWSCredentials? {
+        if let webIdentity = try WebIdentityCredentials(environment: nil, profile: profile) {
+            return try await webIdentity.credentials(context: context)
+        }
+        if profile.usesSSO {
+            return try await SSOCredentials(profile: profile, store: store).credentials(context: context)
+        }
         if let keys = try profile.staticCredentials() { return keys }
         if let command = profile["credential_process"] {
             return try await CredentialProcess(
-                profile: name, command: command, environment: environment, timeout: credentialProcessTimeout
-            ).run(now: now())
+                profile: profile.name, command: command, environment: context.environment, timeout: context.credentialProcessTimeout
+            ).run(now: context.now())
         }
-        if profile.usesSSO {
-            throw AWSConfigurationError.invalidProfile(
-                name: name,
-                reason: "it signs in through IAM Identity Center (SSO), which fleetform does not do itself. Run "
-                    + "`aws sso login --profile \(name)`, then use a profile with "
-                    + "`credential_process = aws configure export-credentials --profile \(name) --format process`.")
-        }
-        if profile["web_identity_token_file"] != nil {
-            throw AWSConfigurationError.invalidProfile(
-                name: name, reason: "web_identity_token_file is not supported; use credential_process or access keys.")
-        }
-        throw AWSConfigurationError.noCredentials(profile: name, files: store.files)
+        return nil
     }
 
-    private func assume(_ roleARN: String, profile: AWSProfile, path: [String]) async throws -> AWSCredentials {
-        if let credentialSource = profile["credential_source"] {
-            // Environment credentials already win over every profile, and the instance and
-            // container sources need metadata services a command-line tool has no use for.
+    private func assume(_ profile: AWSProfile, path: [String]) async throws -> AWSCredentials {
+        let source: AWSCredentials
+        switch (profile["source_profile"], profile["credential_source"]) {
+        case (_?, _?):
             throw AWSConfigurationError.invalidProfile(
-                name: profile.name, reason: "credential_source = \(credentialSource) is not supported; use source_profile.")
+                name: profile.name, reason: "source_profile and credential_source are both set; keep one.")
+        case (let sourceProfile?, nil):
+            source = try await credentials(for: sourceProfile, path: path)
+        case (nil, let credentialSource?):
+            source = try await credentials(fromSource: credentialSource, profile: profile.name)
+        case (nil, nil):
+            throw AWSConfigurationError.invalidProfile(
+                name: profile.name, reason: "role_arn is set but source_profile (or credential_source) is not.")
         }
-        guard let sourceProfile = profile["source_profile"] else {
-            throw AWSConfigurationError.invalidProfile(name: profile.name, reason: "role_arn is set but source_profile is not.")
+        let sessionName = profile["role_session_name"] ?? context.defaultSessionName
+        return try await context.assumeRole(source, profile["role_arn"]!, sessionName, profile["external_id"], context.stsRegion)
+    }
+
+    /// `credential_source = Environment | Ec2InstanceMetadata | EcsContainer`: the named
+    /// source must be there; it is the profile's explicit choice, not a fallback.
+    private func credentials(fromSource source: String, profile: String) async throws -> AWSCredentials {
+        func missing(_ what: String) -> AWSConfigurationError {
+            .invalidProfile(name: profile, reason: "credential_source = \(source), but \(what).")
         }
-        let source = try await credentials(for: sourceProfile, path: path)
-        let sessionName = profile["role_session_name"] ?? "fleetform-\(Int(now().timeIntervalSince1970))"
-        return try await assumeRole(source, roleARN, sessionName, profile["external_id"], stsRegion)
+        switch source {
+        case "Environment":
+            guard let keys = try CredentialChain.environmentKeys(context.environment) else {
+                throw missing("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set")
+            }
+            return keys
+        case "EcsContainer":
+            guard let container = try ContainerCredentials(environment: context.environment) else {
+                throw missing("neither AWS_CONTAINER_CREDENTIALS_RELATIVE_URI nor AWS_CONTAINER_CREDENTIALS_FULL_URI is set")
+            }
+            return try await container.credentials(context: context)
+        case "Ec2InstanceMetadata":
+            guard let metadata = try InstanceMetadataCredentials(environment: context.environment) else {
+                throw missing("AWS_EC2_METADATA_DISABLED is true")
+            }
+            switch try await metadata.credentials(context: context) {
+            case .credentials(let credentials): return credentials
+            case .absent(let reason): throw missing(reason)
+            }
+        default:
+            throw AWSConfigurationError.invalidProfile(
+                name: profile, reason: "credential_source = \(source) is not one of Environment, Ec2InstanceMetadata, EcsContainer.")
+        }
     }
 }

@@ -7,12 +7,15 @@ import Foundation
 /// wins, as in the AWS CLI. Missing files are simply empty: most machines have only one.
 struct ProfileStore: Sendable {
     var profiles: [String: AWSProfile]
+    /// The config file's `[sso-session NAME]` sections (keys lower-case), by NAME.
+    var ssoSessions: [String: [String: String]] = [:]
     /// The files consulted, credentials file first, for error messages.
     var files: [String]
 
-    init(profiles: [String: AWSProfile], files: [String]) {
+    init(profiles: [String: AWSProfile], files: [String], ssoSessions: [String: [String: String]] = [:]) {
         self.profiles = profiles
         self.files = files
+        self.ssoSessions = ssoSessions
     }
 
     /// Reads `AWS_SHARED_CREDENTIALS_FILE` (else `~/.aws/credentials`) and `AWS_CONFIG_FILE`
@@ -21,13 +24,14 @@ struct ProfileStore: Sendable {
         let credentialsPath = path(environment["AWS_SHARED_CREDENTIALS_FILE"], default: ".aws/credentials", home: homeDirectory)
         let configPath = path(environment["AWS_CONFIG_FILE"], default: ".aws/config", home: homeDirectory)
         let credentials = try read(credentialsPath)?.credentialsFileProfiles ?? [:]
-        let config = try read(configPath)?.configFileProfiles ?? [:]
+        let configFile = try read(configPath)
+        let config = configFile?.configFileProfiles ?? [:]
         var merged: [String: AWSProfile] = [:]
         for name in Set(credentials.keys).union(config.keys) {
             let settings = (config[name] ?? [:]).merging(credentials[name] ?? [:]) { _, fromCredentials in fromCredentials }
             merged[name] = AWSProfile(name: name, settings: settings)
         }
-        return ProfileStore(profiles: merged, files: [credentialsPath, configPath])
+        return ProfileStore(profiles: merged, files: [credentialsPath, configPath], ssoSessions: configFile?.ssoSessions ?? [:])
     }
 
     func profile(_ name: String) -> AWSProfile? {

@@ -69,6 +69,20 @@ struct SharedConfigFile: Sendable, Equatable {
     }
 }
 
+extension SharedConfigFile {
+    /// The `[sso-session NAME]` sections of a config file, by NAME: the IAM Identity Center
+    /// sign-ins that profiles name in `sso_session`.
+    var ssoSessions: [String: [String: String]] {
+        var sessions: [String: [String: String]] = [:]
+        for (section, settings) in sections where section.hasPrefix("sso-session ") || section.hasPrefix("sso-session\t") {
+            let name = String(trimmed(section.dropFirst("sso-session".count)))
+            guard !name.isEmpty else { continue }
+            sessions[name, default: [:]].merge(settings) { _, later in later }
+        }
+        return sessions
+    }
+}
+
 /// `text` without leading and trailing spaces, tabs and carriage returns.
 private func trimmed<Text: StringProtocol>(_ text: Text) -> Text.SubSequence {
     let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" }

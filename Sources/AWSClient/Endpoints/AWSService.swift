@@ -1,12 +1,16 @@
 /// The AWS services fleetform calls.
 ///
-/// The raw value is the SigV4 signing name (and the endpoint host prefix), so
-/// `service.rawValue` can go straight into the credential scope.
+/// The raw value is the service's name in its endpoint variable and, for the signed
+/// services, its SigV4 signing name.
 public enum AWSService: String, Sendable, CaseIterable {
-    case sts, iam, organizations
+    /// `sso` is the IAM Identity Center portal (`portal.sso.<region>.amazonaws.com`),
+    /// which the credential chain calls with a bearer token, unsigned.
+    case sts, iam, organizations, sso
 
     /// The name in the credential scope of a signature.
-    public var signingName: String { rawValue }
+    public var signingName: String {
+        self == .sso ? "awsssoportal" : rawValue
+    }
 
     /// The service's own endpoint variable, `AWS_ENDPOINT_URL_<SERVICE ID>` with the
     /// service ID upper-cased (spaces would become underscores; these have none).

@@ -43,13 +43,20 @@ public enum EndpointResolver {
         case .sts: (host, signingRegion) = ("sts.\(region).\(partition.dnsSuffix)", region)
         case .iam: (host, signingRegion) = partition.iam
         case .organizations: (host, signingRegion) = partition.organizations
+        case .sso: (host, signingRegion) = ("portal.sso.\(region).\(partition.dnsSuffix)", region)
         }
         return ResolvedEndpoint(url: URL(string: "https://\(host)")!, signingRegion: signingRegion, variable: nil)
     }
 
     /// The endpoint variables that are set but not usable URLs. `endpoint(for:…)` skips
     /// such a value; call this first to tell the user instead of quietly reaching AWS.
+    /// The metadata endpoint variable is checked too: it is not subject to
+    /// `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`, and a typo there would fall back to the real
+    /// 169.254.169.254.
     public static func validate(environment: [String: String]) throws(AWSConfigurationError) {
+        if let value = environment["AWS_EC2_METADATA_SERVICE_ENDPOINT"], !value.isEmpty, parse(value) == nil {
+            throw .invalidEndpointURL(variable: "AWS_EC2_METADATA_SERVICE_ENDPOINT", value: value)
+        }
         guard !ignoresConfiguredEndpoints(environment) else { return }
         for variable in AWSService.allCases.map(\.endpointVariable) + ["AWS_ENDPOINT_URL"] {
             guard let value = environment[variable], !value.isEmpty else { continue }

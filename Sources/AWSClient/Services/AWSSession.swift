@@ -14,7 +14,7 @@ public final class AWSSession: Sendable {
     private let transport: any HTTPTransport
     private let retry: RetryPolicy
     private let refused = RefusedEndpoints()
-    private let cache = CredentialCache()
+    private let cache: CredentialCache
     /// The region calls are made in when nothing configures one.
     public static let fallbackRegion = "us-east-1"
 
@@ -22,11 +22,18 @@ public final class AWSSession: Sendable {
     ///   - transport: URLSession with a 30 s idle timeout and a 30 s deadline per request.
     ///   - retry: attempts per call and backoff; its `budget` is shared by every call of the session.
     ///   - credentialProcessTimeout: how long a profile's `credential_process` may run.
+    ///   - credentialTransports: for the SSO portal, container and IMDS credentials; by
+    ///     default `transport` for the portal and the SDKs' short time limits for the others.
+    ///   - credentialRefreshWindow: credentials with less than this many seconds left are
+    ///     resolved again before the next call.
     public init(
         environment: [String: String], homeDirectory: String? = nil,
         transport: any HTTPTransport = URLSessionTransport(), retry: RetryPolicy = RetryPolicy(),
-        credentialProcessTimeout: Duration = CredentialChain.defaultCredentialProcessTimeout
+        credentialProcessTimeout: Duration = CredentialChain.defaultCredentialProcessTimeout,
+        credentialTransports: CredentialTransports? = nil,
+        credentialRefreshWindow: TimeInterval = 300
     ) {
+        cache = CredentialCache(refreshWindow: credentialRefreshWindow)
         self.environment = environment
         self.transport = transport
         self.retry = retry
@@ -35,9 +42,17 @@ public final class AWSSession: Sendable {
         let home = homeDirectory ?? environment["HOME"] ?? NSHomeDirectory()
         let counter = requests, refused = refused
         // A profile with role_arn + source_profile assumes its role through STS with the
-        // source profile's credentials.
+        // source profile's credentials; web identity calls STS unsigned.
         chain = CredentialChain(
-            environment: environment, homeDirectory: home, credentialProcessTimeout: credentialProcessTimeout
+            environment: environment, homeDirectory: home, credentialProcessTimeout: credentialProcessTimeout,
+            transports: credentialTransports ?? .standard(portal: transport),
+            assumeRoleWithWebIdentity: { roleARN, sessionName, token, region in
+                let client = AWSServiceClient(
+                    service: .sts, endpoint: try EndpointResolver.endpoint(for: .sts, region: region, environment: environment),
+                    credentials: nil, transport: transport, retry: retry, budget: budget, refused: refused, counter: counter)
+                return try await STSClient(client: client).assumeRoleWithWebIdentity(
+                    roleARN: roleARN, sessionName: sessionName, token: token, durationSeconds: 3600)
+            }
         ) { source, roleARN, sessionName, externalID, region in
             let client = AWSServiceClient(
                 service: .sts, endpoint: try EndpointResolver.endpoint(for: .sts, region: region, environment: environment),
@@ -82,24 +97,69 @@ public final class AWSSession: Sendable {
     }
 }
 
-/// Resolves credentials once; concurrent first callers share one resolution.
+/// Keeps the session's credentials and resolves them again shortly before they expire,
+/// so a two-hour apply outlives a one-hour role session.
+///
+/// Concurrent callers share one resolution. A failure of the first resolution is kept
+/// for the session: a credential_process or AssumeRole that failed once is not run again
+/// for each of 500 accounts. A failed refresh is different: while the old credentials
+/// are still valid they go on being used, and once they have expired the failure is
+/// thrown but retried after `retryInterval`, so a metadata service that blinked at the
+/// wrong moment does not fail the rest of a long run.
 actor CredentialCache {
-    private var task: Task<AWSCredentials, any Error>?
+    /// Credentials with less than this left are refreshed (the SDKs use 5 to 15 minutes).
+    let refreshWindow: TimeInterval
+    let retryInterval: TimeInterval
+    private let now: @Sendable () -> Date
+    private var current: AWSCredentials?
+    private var pending: Task<AWSCredentials, any Error>?
+    private var failure: (error: any Error, permanent: Bool, retryAfter: Date)?
 
-    func get(_ resolve: @escaping @Sendable () async throws -> AWSCredentials) async throws -> AWSCredentials {
-        if let task {
-            // A failure is kept too: a credential_process or AssumeRole that failed once
-            // is not run again for each of 500 accounts.
-            let credentials = try await task.value
-            if !Self.isExpiring(credentials) { return credentials }
-        }
-        let next = Task { try await resolve() }
-        task = next
-        return try await next.value
+    init(refreshWindow: TimeInterval = 300, retryInterval: TimeInterval = 10, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.refreshWindow = refreshWindow
+        self.retryInterval = retryInterval
+        self.now = now
     }
 
-    private static func isExpiring(_ credentials: AWSCredentials) -> Bool {
+    func get(_ resolve: @escaping @Sendable () async throws -> AWSCredentials) async throws -> AWSCredentials {
+        if let current, !isExpiring(current) { return current }
+        let task: Task<AWSCredentials, any Error>
+        if let pending {
+            task = pending
+        } else {
+            if let failure, failure.permanent || now() < failure.retryAfter {
+                if let usable = stillValid { return usable }
+                throw failure.error
+            }
+            task = Task { try await resolve() }
+            pending = task
+        }
+        do {
+            let fresh = try await task.value
+            if pending == task {
+                pending = nil
+                current = fresh
+                failure = nil
+            }
+            return fresh
+        } catch {
+            if pending == task {
+                pending = nil
+                failure = (error, current == nil, now().addingTimeInterval(retryInterval))
+            }
+            if let usable = stillValid { return usable }
+            throw error
+        }
+    }
+
+    /// The credentials held, unless they have expired.
+    private var stillValid: AWSCredentials? {
+        guard let current, !current.isExpired(at: now()) else { return nil }
+        return current
+    }
+
+    private func isExpiring(_ credentials: AWSCredentials) -> Bool {
         guard let expiration = credentials.expiration else { return false }
-        return expiration.timeIntervalSinceNow < 300
+        return expiration.timeIntervalSince(now()) < refreshWindow
     }
 }

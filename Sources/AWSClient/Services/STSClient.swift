@@ -17,7 +17,22 @@ public struct STSClient: Sendable {
         return AWSCredentials(
             accessKeyID: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey,
             sessionToken: credentials.sessionToken,
-            expiration: credentials.expiration.flatMap { try? Date($0, strategy: .iso8601) })
+            expiration: credentials.expiration.flatMap(CredentialProcess.parseTimestamp))
+    }
+
+    /// Temporary credentials for `roleARN` in exchange for an OIDC token (GitHub Actions,
+    /// EKS service accounts). The client must be unsigned: the token is the authorisation.
+    public func assumeRoleWithWebIdentity(
+        roleARN: String, sessionName: String, token: String, durationSeconds: Int = 3600
+    ) async throws -> AWSCredentials {
+        let parameters = [("RoleArn", roleARN), ("RoleSessionName", sessionName), ("WebIdentityToken", token),
+                          ("DurationSeconds", "\(durationSeconds)")]
+        let credentials = try await client.query("AssumeRoleWithWebIdentity", version: Self.version, parameters: parameters,
+                                                 as: AssumeRoleResult.self).credentials
+        return AWSCredentials(
+            accessKeyID: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey,
+            sessionToken: credentials.sessionToken,
+            expiration: credentials.expiration.flatMap(CredentialProcess.parseTimestamp))
     }
 
     public struct CallerIdentity: Sendable, Equatable {

@@ -22,7 +22,9 @@ public final class RequestCounter: Sendable {
 struct AWSServiceClient: Sendable {
     var service: AWSService
     var endpoint: ResolvedEndpoint
-    var credentials: @Sendable () async throws -> AWSCredentials
+    /// nil sends requests unsigned: AssumeRoleWithWebIdentity is authorised by the token
+    /// in its body, and the credentials it would be signed with are what it fetches.
+    var credentials: (@Sendable () async throws -> AWSCredentials)?
     var transport: any HTTPTransport
     var retry: RetryPolicy
     var budget: RetryBudget
@@ -76,8 +78,11 @@ struct AWSServiceClient: Sendable {
             let started = clock.now
             var error: AWSError
             do {
-                let signer = SigV4Signer(credentials: try await credentials(), region: endpoint.signingRegion, service: service.rawValue)
-                let signed = signer.signedHeaders(method: "POST", url: url, headers: headers, body: body, date: Date())
+                var signed = headers
+                if let credentials {
+                    let signer = SigV4Signer(credentials: try await credentials(), region: endpoint.signingRegion, service: service.signingName)
+                    signed = signer.signedHeaders(method: "POST", url: url, headers: headers, body: body, date: Date())
+                }
                 counter.increment()
                 let response = try await transport.send(HTTPRequest(method: "POST", url: url, headers: signed, body: body))
                 if (200...299).contains(response.status) { return response }
@@ -193,6 +198,7 @@ extension AWSService {
         case .sts: "STS"
         case .iam: "IAM"
         case .organizations: "Organizations"
+        case .sso: "SSO"
         }
     }
 }
