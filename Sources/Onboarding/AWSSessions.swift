@@ -22,4 +22,19 @@ public enum AWSSessions {
         }
         return session
     }
+
+    /// A session whose credentials were resolved once, up front: a source that is
+    /// broken (an expired SSO sign-in, a token file that is not there) is one error for
+    /// the command, `<command>: <why>`, instead of the same failure on every account's line.
+    public static func resolved(
+        environment: [String: String] = ProcessInfo.processInfo.environment, command: String, hint: String = ""
+    ) async throws(OnboardingFailure) -> AWSSession {
+        let session = try make(environment: environment)
+        do {
+            _ = try await session.credentials()
+        } catch {
+            throw OnboardingFailure(.failure, "\(command): \(error)\(hint)")
+        }
+        return session
+    }
 }

@@ -33,7 +33,7 @@ public struct FleetChecks: Sendable {
     public func verify(_ selection: AccountSelection) async throws(OnboardingFailure) -> [RoleVerifier.Outcome] {
         let onboarded = try onboarded(selection, includeDrifted: true)
         guard !onboarded.isEmpty else { return [] }
-        let session = try AWSSessions.make(environment: environment)
+        let session = try await AWSSessions.resolved(environment: environment, command: "verify")
         do {
             return try await RoleVerifier(session: session).verify(onboarded, database: database)
         } catch {
@@ -57,7 +57,7 @@ public struct FleetChecks: Sendable {
         } catch {
             throw OnboardingFailure(error)
         }
-        let session = try AWSSessions.make(environment: environment)
+        let session = try await AWSSessions.resolved(environment: environment, command: "preflight")
         let clock = ContinuousClock()
         let started = clock.now
         let failures = await AccessPreflight(session: session, concurrency: concurrency).failures(accounts)

@@ -124,13 +124,9 @@ public struct FleetRun: Sendable {
         var adoption: AdoptionSurvey?
         if preflightRuns || request.adopt {
             // One missing credential is one error, not a failure recorded in every account.
-            let session = try AWSSessions.make(environment: environment)
-            do {
-                _ = try await session.credentials()
-            } catch {
-                let fallback = request.adopt ? "" : " (or pass --skip-preflight to let terraform find credentials itself)"
-                throw OnboardingFailure(.failure, "\(request.adopt ? "adopt" : "preflight"): \(error)\(fallback)")
-            }
+            let session = try await AWSSessions.resolved(
+                environment: environment, command: request.adopt ? "adopt" : "preflight",
+                hint: request.adopt ? "" : " (or pass --skip-preflight to let terraform find credentials itself)")
             if preflightRuns {
                 let check = AccessPreflight(session: session)
                 preflight = { accounts in await check.failures(accounts) }
