@@ -578,6 +578,9 @@ class StandIn:
                 status, answer = self.handle(operation, raw_body, config)
             except ApiError as error:
                 status, answer = error.status, {"error": error.message}
+            except Exception as error:  # a stand-in bug must answer, not drop the connection
+                status, answer = 500, {"error": f"stand-in bug: {type(error).__name__}"}
+                log(f"BUG {operation} {type(error).__name__}")
         with self.store.lock:
             self.store.count(operation, status, injected is not None)
         log(f"REQUEST {operation} {status}")
