@@ -49,7 +49,10 @@ import TestSupport
         ])
         let adoption = AdoptionSurvey(session: session)
 
+        // One AssumeRole and one IAM call per object, plus the policy's versions.
+        let start = session.requests.value
         let everything = try await survey(adoption, ids[0]).get()
+        #expect(session.requests.value - start == 6)
         let policyARN = "arn:aws:iam::\(ids[0]):policy/\(Self.roleName)-policy"
         #expect(everything.kinds == [.role, .policy, .attachment, .instanceProfile])
         #expect(everything.imports == [
@@ -67,7 +70,9 @@ import TestSupport
         #expect(try await survey(adoption, ids[0], managed: all).get() == .nothing)
         #expect(session.requests.value == requests, "a fully managed account cost AWS requests")
 
+        let beforeEmpty = session.requests.value
         #expect(try await survey(adoption, ids[5]).get() == .nothing)
+        #expect(session.requests.value - beforeEmpty == 5, "no policy, so no version listing")
         // Four versions leave room for the one bringing the policy to the template.
         #expect(try await survey(adoption, ids[4]).get().kinds.count == 4)
 
