@@ -85,6 +85,15 @@ let package = Package(
             ]
         ),
 
+        // MARK: Akeyless
+
+        /// Our own small Akeyless API client: login (access key or AWS IAM cloud id), the
+        /// target and AWS IAM auth-method operations, retries. Knows nothing of Terraform or SQLite.
+        .target(
+            name: "AkeylessClient",
+            dependencies: ["AWSClient", "FleetformBasics"]
+        ),
+
         // MARK: Basics
 
         /// A strict JSON parser and writer that keep key order and number text.
@@ -114,6 +123,10 @@ let package = Package(
         .testTarget(
             name: "AWSClientTests",
             dependencies: ["AWSClient", "TestSupport"]
+        ),
+        .testTarget(
+            name: "AkeylessClientTests",
+            dependencies: ["AkeylessClient", "TestSupport"]
         ),
         .testTarget(
             name: "OnboardingTests",
