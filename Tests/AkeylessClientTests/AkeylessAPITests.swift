@@ -145,6 +145,11 @@ import Testing
         try await api.createAWSTarget(AkeylessAWSTargetSpec(name: "/t", region: "us-east-1"))
         #expect(await api.logins == 1)
         try await Task.sleep(for: .seconds(2))
+        // The first token has expired; the one the client gets next must outlive this
+        // test on a loaded machine (a token's expiry is fixed when it is issued).
+        var longer = standIn.configuration
+        longer.tokenTTLSeconds = 3600
+        try standIn.setConfiguration(longer)
         let target = try await api.awsTarget(named: "/t")
         #expect(target?.region == "us-east-1")
         #expect(await api.logins == 2)
