@@ -197,35 +197,15 @@ public final class AkeylessStandIn: @unchecked Sendable {
     /// Starts the stand-in with `configuration` and waits until it listens. Throws when
     /// python3 or the script is missing or it does not come up within `timeout` seconds.
     public static func start(configuration: Configuration = Configuration(), timeout: Double = 30) throws -> AkeylessStandIn {
-        let python = try PythonFixture.python()
         let script = try script("akeyless_standin.py")
         let directory = try TemporaryDirectory("fleetform-akeyless-standin")
         let configFile = directory.url.appendingPathComponent("config.json")
         try configuration.json.write(to: configFile, options: .atomic)
-        let portFile = directory.url.appendingPathComponent("stdout")
-        // The script binds port 0 itself and prints "PORT <n>": no race for the port.
-        let process = try BackgroundProcess(
-            name: "akeyless_standin.py", executable: python,
-            arguments: [script.path, "--config", configFile.path],
-            environment: PythonFixture.environment,
-            logFile: directory.url.appendingPathComponent("standin.log"), stdoutFile: portFile)
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            let printed = (try? String(contentsOf: portFile, encoding: .utf8)) ?? ""
-            if let line = printed.split(separator: "\n").first(where: { $0.hasPrefix("PORT ") }), printed.contains("\n"),
-               let port = Int(line.dropFirst("PORT ".count))
-            {
-                return AkeylessStandIn(
-                    port: port, configFile: configFile, process: process, directory: directory, configuration: configuration)
-            }
-            if !process.isRunning {
-                throw TestEnvironmentError(
-                    "akeyless_standin.py exited with status \(process.terminationStatus ?? -1) before listening:\n\(process.logTail())")
-            }
-            usleep(50_000)
-        }
-        process.stop()
-        throw TestEnvironmentError("akeyless_standin.py did not report its port within \(Int(timeout)) s:\n\(process.logTail())")
+        let server = try PythonFixture.startServer(
+            script, arguments: ["--config", configFile.path], directory: directory, logFile: "standin.log", timeout: timeout)
+        return AkeylessStandIn(
+            port: server.port, configFile: configFile, process: server.process, directory: directory,
+            configuration: configuration)
     }
 
     /// Replaces the configuration; the stand-in reads it on its next request. Written

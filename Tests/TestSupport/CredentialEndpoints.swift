@@ -144,36 +144,13 @@ public final class CredentialEndpoints: @unchecked Sendable {
     /// Starts the stand-in with `configuration` and waits until it listens. Throws when
     /// python3 or the script is missing or it does not come up within `timeout` seconds.
     public static func start(_ configuration: Configuration, timeout: Double = 30) throws -> CredentialEndpoints {
-        let python = try PythonFixture.python()
         let script = try PythonFixture.script("credential_endpoints.py")
         let directory = try TemporaryDirectory("fleetform-credential-endpoints")
         let configFile = directory.url.appendingPathComponent("config.json")
         try configuration.json().write(to: configFile, options: .atomic)
-        let portFile = directory.url.appendingPathComponent("stdout")
-        // The script binds port 0 itself and prints "PORT <n>": no race for the port.
-        let process = try BackgroundProcess(
-            name: "credential_endpoints.py", executable: python,
-            arguments: [script.path, "--config", configFile.path],
-            environment: PythonFixture.environment,
-            logFile: directory.url.appendingPathComponent("endpoints.log"), stdoutFile: portFile)
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            let printed = (try? String(contentsOf: portFile, encoding: .utf8)) ?? ""
-            if let line = printed.split(separator: "\n").first(where: { $0.hasPrefix("PORT ") }), printed.contains("\n"),
-               let port = Int(line.dropFirst("PORT ".count))
-            {
-                return CredentialEndpoints(port: port, configFile: configFile, process: process, directory: directory)
-            }
-            if !process.isRunning {
-                throw TestEnvironmentError(
-                    "credential_endpoints.py exited with status \(process.terminationStatus ?? -1) before listening:\n"
-                        + process.logTail())
-            }
-            usleep(50_000)
-        }
-        process.stop()
-        throw TestEnvironmentError(
-            "credential_endpoints.py did not report its port within \(Int(timeout)) s:\n\(process.logTail())")
+        let server = try PythonFixture.startServer(
+            script, arguments: ["--config", configFile.path], directory: directory, logFile: "endpoints.log", timeout: timeout)
+        return CredentialEndpoints(port: server.port, configFile: configFile, process: server.process, directory: directory)
     }
 
     /// Replaces the configuration; the next request sees it. Atomic, because a request

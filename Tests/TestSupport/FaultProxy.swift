@@ -55,34 +55,14 @@ public final class FaultProxy: Sendable {
     /// waits until it listens. Throws when python3 or the script is missing or the proxy
     /// does not come up within `timeout` seconds.
     public static func start(upstream: String, faults: Faults = .none, timeout: Double = 30) throws -> FaultProxy {
-        let python = try PythonFixture.python()
         let script = try PythonFixture.script("fault_proxy.py")
         let directory = try TemporaryDirectory("fleetform-fault-proxy")
         let controlFile = directory.url.appendingPathComponent("control.json")
         try Data(faults.json.utf8).write(to: controlFile, options: .atomic)
-        let portFile = directory.url.appendingPathComponent("stdout")
-        // The script binds port 0 itself and prints "PORT <n>": no race for the port.
-        let process = try BackgroundProcess(
-            name: "fault_proxy.py", executable: python,
-            arguments: [script.path, "--upstream", upstream, "--control", controlFile.path],
-            environment: PythonFixture.environment,
-            logFile: directory.url.appendingPathComponent("proxy.log"), stdoutFile: portFile)
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            let printed = (try? String(contentsOf: portFile, encoding: .utf8)) ?? ""
-            if let line = printed.split(separator: "\n").first(where: { $0.hasPrefix("PORT ") }), printed.contains("\n"),
-               let port = Int(line.dropFirst("PORT ".count))
-            {
-                return FaultProxy(port: port, controlFile: controlFile, process: process, directory: directory)
-            }
-            if !process.isRunning {
-                throw TestEnvironmentError(
-                    "fault_proxy.py exited with status \(process.terminationStatus ?? -1) before listening:\n\(process.logTail())")
-            }
-            usleep(50_000)
-        }
-        process.stop()
-        throw TestEnvironmentError("fault_proxy.py did not report its port within \(Int(timeout)) s:\n\(process.logTail())")
+        let server = try PythonFixture.startServer(
+            script, arguments: ["--upstream", upstream, "--control", controlFile.path], directory: directory,
+            logFile: "proxy.log", timeout: timeout)
+        return FaultProxy(port: server.port, controlFile: controlFile, process: server.process, directory: directory)
     }
 
     /// Replaces the faults; the proxy reads them on its next request. Written atomically,

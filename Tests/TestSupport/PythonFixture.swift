@@ -65,4 +65,40 @@ public enum PythonFixture {
         return Outcome(status: process.terminationStatus, exitedNormally: process.terminationReason == .exit,
                        stdout: read(outFile), stderr: read(errFile))
     }
+
+    /// A fixture server started and listening: its process and the port it bound.
+    public struct Server {
+        public var process: BackgroundProcess
+        public var port: Int
+    }
+
+    /// Starts a fixture server (`script arguments…`) that binds port 0 itself and prints
+    /// `PORT <n>` on stdout once it listens, so there is no race for a free port, and
+    /// waits for that line. Its stderr goes to `logFile`. Throws with the log when it
+    /// exits first or stays silent for `timeout` seconds.
+    public static func startServer(
+        _ script: URL, arguments: [String], directory: TemporaryDirectory, logFile: String, timeout: Double
+    ) throws -> Server {
+        let name = script.lastPathComponent
+        let portFile = directory.url.appendingPathComponent("stdout")
+        let process = try BackgroundProcess(
+            name: name, executable: try python(), arguments: [script.path] + arguments, environment: environment,
+            logFile: directory.url.appendingPathComponent(logFile), stdoutFile: portFile)
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let printed = (try? String(contentsOf: portFile, encoding: .utf8)) ?? ""
+            if let line = printed.split(separator: "\n").first(where: { $0.hasPrefix("PORT ") }), printed.contains("\n"),
+               let port = Int(line.dropFirst("PORT ".count))
+            {
+                return Server(process: process, port: port)
+            }
+            if !process.isRunning {
+                throw TestEnvironmentError(
+                    "\(name) exited with status \(process.terminationStatus ?? -1) before listening:\n\(process.logTail())")
+            }
+            usleep(50_000)
+        }
+        process.stop()
+        throw TestEnvironmentError("\(name) did not report its port within \(Int(timeout)) s:\n\(process.logTail())")
+    }
 }
