@@ -160,11 +160,6 @@ public struct NameTemplate: Sendable, Equatable, CustomStringConvertible {
         description = text
     }
 
-    /// The variables it refers to.
-    public var variables: [String] {
-        parts.compactMap { if case .variable(let name) = $0 { name } else { nil } }
-    }
-
     /// The name for one account, or nil when a variable it uses has no string value there.
     public func resolve(_ variables: [String: JSONValue]) -> String? {
         var name = ""
