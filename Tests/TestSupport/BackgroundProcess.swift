@@ -33,8 +33,11 @@ public final class BackgroundProcess: @unchecked Sendable {
             out = log
         }
         process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
+        // Foundation starts children with almost every signal blocked (the mask of the
+        // thread that spawns them survives exec), so a SIGTERM would wait out the whole
+        // grace period of `stop`: 5 s per server per test. The child unblocks them first.
+        process.executableURL = try PythonFixture.python()
+        process.arguments = ["-c", Self.unblockingExec, executable.path] + arguments
         if let environment { process.environment = environment }
         if let currentDirectory { process.currentDirectoryURL = currentDirectory }
         process.standardInput = FileHandle.nullDevice
@@ -45,6 +48,13 @@ public final class BackgroundProcess: @unchecked Sendable {
         try? log.close()
         if stdoutFile != nil { try? out.close() }
     }
+
+    /// Clears the blocked-signal mask, then becomes `argv[1] argv[2…]`.
+    private static let unblockingExec = """
+        import os, signal, sys
+        signal.pthread_sigmask(signal.SIG_SETMASK, set())
+        os.execv(sys.argv[1], sys.argv[1:])
+        """
 
     public var processIdentifier: Int32 { process.processIdentifier }
     public var isRunning: Bool { process.isRunning }
