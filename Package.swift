@@ -35,6 +35,7 @@ let package = Package(
                 "Inventory",
                 "Terraform",
                 "AWSClient",
+                "AkeylessClient",
                 "FleetformBasics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -46,7 +47,7 @@ let package = Package(
         /// one job per account, and the use cases that read AWS.
         .target(
             name: "Onboarding",
-            dependencies: ["Inventory", "Terraform", "AWSClient", "FleetformBasics"]
+            dependencies: ["Inventory", "Terraform", "AWSClient", "AkeylessClient", "FleetformBasics"]
         ),
 
         // MARK: Inventory
@@ -130,7 +131,7 @@ let package = Package(
         ),
         .testTarget(
             name: "OnboardingTests",
-            dependencies: ["Onboarding", "Inventory", "Terraform", "AWSClient", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["Onboarding", "Inventory", "Terraform", "AWSClient", "AkeylessClient", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "FleetformCLITests",

@@ -15,12 +15,16 @@ public struct AccountStanding: Sendable, Equatable {
     /// The IAM objects `--adopt` took over in the account since it was last destroyed.
     public var adopted: [String]
     public var updatedAt: String
+    /// Its Akeyless target and binding; nil when no sync ever wanted the account.
+    public var akeyless: AkeylessRecord?
 
     public init(
         accountID: String, name: String, ouPath: String, region: String, status: OnboardingStatus,
         roleARN: String? = nil, policyARN: String? = nil, instanceProfileARN: String? = nil,
-        lastRunID: String? = nil, attempts: Int = 0, error: String? = nil, adopted: [String] = [], updatedAt: String
+        lastRunID: String? = nil, attempts: Int = 0, error: String? = nil, adopted: [String] = [], updatedAt: String,
+        akeyless: AkeylessRecord? = nil
     ) {
+        self.akeyless = akeyless
         self.adopted = adopted
         self.accountID = accountID
         self.name = name

@@ -14,13 +14,16 @@ public enum FleetExport {
         public var roleARN: String
         public var instanceProfileARN: String?
         public var policyARN: String?
+        /// Its Akeyless target and binding, when a sync wanted it.
+        public var akeyless: AkeylessRecord?
     }
 
     public static func records(_ onboarded: [(account: AccountRecord, standing: AccountStanding)]) -> [Record] {
         onboarded.compactMap { account, state in
             state.roleARN.map {
                 Record(accountID: account.accountID, name: account.name, ouPath: account.ouPath, region: account.region,
-                       roleARN: $0, instanceProfileARN: state.instanceProfileARN, policyARN: state.policyARN)
+                       roleARN: $0, instanceProfileARN: state.instanceProfileARN, policyARN: state.policyARN,
+                       akeyless: state.akeyless)
             }
         }
     }
@@ -32,16 +35,19 @@ public enum FleetExport {
                 "account_id": .string(record.accountID), "name": .string(record.name), "ou_path": .string(record.ouPath),
                 "region": .string(record.region), "role_arn": .string(record.roleARN),
                 "instance_profile_arn": JSONValue(record.instanceProfileARN), "policy_arn": JSONValue(record.policyARN),
+                "akeyless": AkeylessFields.value(record.akeyless),
             ])
         }
         return JSONValue.object(["accounts": .array(rows)]).serialized(.rows(.compact)) + "\n"
     }
 
     public static let csvHeader = ["account_id", "name", "ou_path", "region", "role_arn", "instance_profile_arn", "policy_arn"]
+        + AkeylessFields.csvHeader
 
     public static func csvRows(_ records: [Record]) -> [[String]] {
         records.map {
             [$0.accountID, $0.name, $0.ouPath, $0.region, $0.roleARN, $0.instanceProfileARN ?? "", $0.policyARN ?? ""]
+                + AkeylessFields.csvFields($0.akeyless)
         }
     }
 
@@ -79,5 +85,29 @@ public enum FleetExport {
     /// Single-quotes for sh: `'` becomes `'\''`.
     static func quote(_ value: String) -> String {
         "'" + value.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+}
+
+/// An account's Akeyless record as `status` and `export` print it: null when no sync
+/// ever wanted the account.
+public enum AkeylessFields {
+    public static func value(_ record: AkeylessRecord?) -> JSONValue {
+        guard let record else { return .null }
+        return .object([
+            "status": .string(record.status.rawValue), "target": .string(record.target),
+            "auth_method": .string(record.authMethod), "access_id": JSONValue(record.accessID),
+            "synced_at": JSONValue(record.syncedAt), "error": JSONValue(record.error),
+        ])
+    }
+
+    public static let csvHeader = [
+        "akeyless_status", "akeyless_target", "akeyless_auth_method", "akeyless_access_id", "akeyless_synced_at",
+        "akeyless_error",
+    ]
+
+    public static func csvFields(_ record: AkeylessRecord?) -> [String] {
+        guard let record else { return Array(repeating: "", count: csvHeader.count) }
+        return [record.status.rawValue, record.target, record.authMethod, record.accessID ?? "", record.syncedAt ?? "",
+                record.error ?? ""]
     }
 }

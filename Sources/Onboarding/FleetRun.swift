@@ -38,11 +38,16 @@ public struct FleetRun: Sendable {
         /// Asked with the number of accounts before a destroy starts; throwing stops
         /// the run before anything is recorded.
         public var confirmDestroy: (@Sendable (Int) throws(OnboardingFailure) -> Void)?
+        /// How Akeyless is reached, whether to sync after an apply, whether a destroy
+        /// leaves the accounts' Akeyless items in place.
+        public var akeyless: AkeylessRunOptions
 
         public init(command: RunCommand, selection: AccountSelection, template: String = TerraformTemplate.builtInName,
                     settings: RunSettings, force: Bool = false, allowTemplateSwitch: Bool = false, adopt: Bool = false,
-                    confirmDestroy: (@Sendable (Int) throws(OnboardingFailure) -> Void)? = nil) {
+                    confirmDestroy: (@Sendable (Int) throws(OnboardingFailure) -> Void)? = nil,
+                    akeyless: AkeylessRunOptions = AkeylessRunOptions()) {
             self.adopt = adopt
+            self.akeyless = akeyless
             self.command = command
             self.selection = selection
             self.template = template
@@ -58,6 +63,8 @@ public struct FleetRun: Sendable {
         /// failed account). Nothing was recorded.
         case nothingToDo
         case finished(RunReport)
+        /// A retry with no terraform to run, only accounts waiting for an Akeyless sync.
+        case akeylessSynced(AkeylessSync.Report)
     }
 
     public func execute(
@@ -85,7 +92,13 @@ public struct FleetRun: Sendable {
         }
 
         let jobs = try plannedJobs(request)
-        guard !jobs.isEmpty else { return .nothingToDo }
+        let akeyless = try await AkeylessRunStep.prepare(
+            request.akeyless, command: request.command, jobs: jobs, selection: request.selection,
+            failureTolerance: request.settings.failureTolerance, database: database, environment: environment, events: events)
+        guard !jobs.isEmpty else {
+            guard let akeyless, !akeyless.waiting.isEmpty else { return .nothingToDo }
+            return .akeylessSynced(try await akeyless.sync(after: nil, stop: stop, events: events))
+        }
         if !request.allowTemplateSwitch {
             let switches = try templateSwitches(jobs)
             if let first = switches.first {
@@ -139,9 +152,13 @@ public struct FleetRun: Sendable {
         let report = try await scheduler.run(
             RunRequest(command: request.command, jobs: jobs, templates: templates,
                        options: request.settings.onboardingOptions(parallel: decision.parallel, force: request.force),
-                       preflight: preflight, preflightWanted: !request.settings.skipPreflight, adoption: adoption),
+                       preflight: preflight, preflightWanted: !request.settings.skipPreflight, adoption: adoption,
+                       release: akeyless?.release),
             lock: lock, stop: stop, events: events)
-        return .finished(report)
+        guard let akeyless, akeyless.syncs else { return .finished(report) }
+        var synced = report
+        synced.akeyless = try await akeyless.sync(after: report, stop: stop, events: events)
+        return .finished(synced)
     }
 
     /// One job per selected enabled account; for a retry, the accounts whose latest

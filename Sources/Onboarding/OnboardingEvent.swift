@@ -22,6 +22,10 @@ public enum OnboardingEvent: Sendable {
     /// Something the user should know that changes nothing about the run's result.
     case notice(RunNotice)
     case runFinished(RunReport)
+    /// `apply --akeyless` or `retry` goes on to sync this many accounts with Akeyless.
+    case akeylessSyncStarted(accounts: Int)
+    case akeylessAccountSynced(AkeylessSync.AccountOutcome)
+    case akeylessSyncFinished(AkeylessSync.Report)
 }
 
 /// One job's end, as reported.
@@ -48,6 +52,8 @@ public struct RunReport: Sendable, Equatable {
     public var outcome: RunOutcome
     public var jobs: [JobSummary]
     public var elapsed: Duration
+    /// The Akeyless sync that followed (`apply --akeyless`, a retry of accounts waiting for one).
+    public var akeyless: AkeylessSync.Report?
 
     public func count(_ status: JobStatus) -> Int {
         jobs.count { $0.status == status }
@@ -67,6 +73,8 @@ public enum RunNotice: Sendable, Equatable, CustomStringConvertible {
     case homeOnNetworkFileSystem(path: String, kind: String)
     /// Memory lowered the number of terraform processes at once.
     case parallelismLowered(String)
+    /// A retry found accounts waiting for an Akeyless sync but no Akeyless credentials.
+    case akeylessSyncWaiting(accounts: Int)
 
     public var description: String {
         switch self {
@@ -75,6 +83,8 @@ public enum RunNotice: Sendable, Equatable, CustomStringConvertible {
         case .homeOnNetworkFileSystem(let path, let kind):
             "warning: the home \(path) is on a network file system (\(kind)); a home must not be shared between machines, and its locks may not hold there"
         case .parallelismLowered(let notice): notice
+        case .akeylessSyncWaiting(let accounts):
+            "\(accounts) accounts wait for an Akeyless sync; set AKEYLESS_ACCESS_ID (and AKEYLESS_ACCESS_KEY) and run `fleetform retry` or `fleetform akeyless sync`"
         }
     }
 }

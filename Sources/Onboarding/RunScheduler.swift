@@ -19,11 +19,17 @@ public struct RunRequest: Sendable {
     public var preflightWanted: Bool
     /// `--adopt`: existing objects are looked up and imported before apply or plan.
     public var adoption: AdoptionSurvey?
+    /// Before a destroy: removes the accounts from Akeyless and returns why each one
+    /// that could not be removed fails (its destroy does not run). Given only the
+    /// accounts the destroy will run in, after preflight.
+    public var release: (@Sendable ([AccountRecord]) async -> [String: String])?
 
     public init(command: RunCommand, jobs: [PlannedJob], templates: [String: TerraformTemplate], options: OnboardingOptions,
                 preflight: (@Sendable ([AccountRecord]) async -> [String: String])? = nil,
-                preflightWanted: Bool? = nil, adoption: AdoptionSurvey? = nil) {
+                preflightWanted: Bool? = nil, adoption: AdoptionSurvey? = nil,
+                release: (@Sendable ([AccountRecord]) async -> [String: String])? = nil) {
         self.adoption = adoption
+        self.release = release
         self.command = command
         self.jobs = jobs
         self.templates = templates
@@ -104,8 +110,9 @@ public struct RunScheduler: Sendable {
         // A percentage tolerance is of the accounts this run attempts, not of those
         // skipped as up to date.
         let attempted = toRun.count
-        // Accounts that cannot be entered fail now, without a terraform run.
-        var preflightFailures = 0
+        // Accounts that cannot be entered, or not released from Akeyless before a
+        // destroy, fail now, without a terraform run.
+        var earlyFailures = 0
         // Only templates that enter the account through its access role are checked:
         // a template without `access_role_name` would fail a check it never needs.
         let unchecked = toRun.filter { !$0.rendering.template.declaredVariables.contains(TemplateVariables.accessRoleName) }
@@ -117,33 +124,22 @@ public struct RunScheduler: Sendable {
         let uncheckedIDs = Set(unchecked.map(\.record.jobID))
         let checked = toRun.filter { !uncheckedIDs.contains($0.record.jobID) }
         if let preflight = request.preflight, !checked.isEmpty {
-            let accounts = checked.map(\.account)
-            let check = Task { await preflight(accounts) }
-            // Ctrl-C during a long preflight cancels it: its calls end at once.
-            let watcher = Task {
-                await stop.waitUntilStopped()
-                if !Task.isCancelled { check.cancel() }
-            }
-            var failures = await check.value
-            watcher.cancel()
+            var failures = await Self.cancellable(stop: stop) { await preflight(checked.map(\.account)) }
             // A cancelled check proves nothing about the accounts: they were not started.
             if stop.isStopRequested { failures = [:] }
             events(.preflightChecked(checked: checked.count, failed: failures.count))
-            for job in toRun {
-                guard let reason = failures[job.account.accountID] else { continue }
-                try database.finishJob(jobID: job.record.jobID, result: JobResult(status: .failed, error: reason))
-                let summary = Self.summary(job, status: .failed, error: reason)
-                summaries.append(summary)
-                events(.jobFinished(summary))
-            }
-            toRun.removeAll { failures[$0.account.accountID] != nil }
-            preflightFailures = failures.count
+            earlyFailures += try failEarly(&toRun, failures, summaries: &summaries, events: events)
+        }
+        let destroys = toRun.filter { $0.record.operation == .destroy }
+        if let release = request.release, !destroys.isEmpty, !stop.isStopRequested {
+            let failures = await release(destroys.map(\.account))
+            earlyFailures += try failEarly(&toRun, failures, summaries: &summaries, events: events)
         }
 
         let queue = JobQueue(
             jobs: toRun,
             allowedFailures: request.options.failureTolerance?.allowedFailures(of: attempted),
-            failures: preflightFailures)
+            failures: earlyFailures)
         let gate = InitGate()
         let workers = min(max(request.options.parallel, 1), toRun.count)
         let context = JobContext(
@@ -204,6 +200,38 @@ public struct RunScheduler: Sendable {
                                elapsed: clock.now - started)
         events(.runFinished(report))
         return report
+    }
+
+    /// Runs `body`, cancelled when a stop is requested (Ctrl-C during a long check ends
+    /// its calls at once).
+    private static func cancellable<T: Sendable>(stop: StopController, _ body: @escaping @Sendable () async -> T) async -> T {
+        let work = Task { await body() }
+        let watcher = Task {
+            await stop.waitUntilStopped()
+            if !Task.isCancelled { work.cancel() }
+        }
+        let value = await work.value
+        watcher.cancel()
+        return value
+    }
+
+    /// Fails, without a terraform run, the jobs of the accounts in `failures` (by
+    /// account ID, why), and takes them out of `toRun`. Answers how many failed.
+    private func failEarly(
+        _ toRun: inout [PreparedJob], _ failures: [String: String], summaries: inout [JobSummary],
+        events: @Sendable (OnboardingEvent) -> Void
+    ) throws -> Int {
+        var failed = 0
+        for job in toRun {
+            guard let reason = failures[job.account.accountID] else { continue }
+            try database.finishJob(jobID: job.record.jobID, result: JobResult(status: .failed, error: reason))
+            let summary = Self.summary(job, status: .failed, error: reason)
+            summaries.append(summary)
+            events(.jobFinished(summary))
+            failed += 1
+        }
+        toRun.removeAll { failures[$0.account.accountID] != nil }
+        return failed
     }
 
     /// Why a job need not run, or nil. Whether a destroy has state to destroy is left to

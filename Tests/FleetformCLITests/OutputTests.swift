@@ -30,13 +30,18 @@ import Testing
         #expect(!output.contains("\u{1B}["))
     }
 
+    static let synced = AkeylessRecord(
+        accountID: "012345678901", status: .synced, apiURL: "http://127.0.0.1:1", target: "/fleetform/aws/012345678901",
+        authMethod: "/fleetform/aws-gateways", layout: .shared, accessID: "p-abc123", syncedAt: "2026-11-27T00:00:00Z",
+        updatedAt: "2026-11-27T00:00:00Z")
+
     @Test func statusTableColoursStatusesOnlyWhenAllowed() {
         let coloured = StatusTable.render([status("000000000001", name: "a", status: .failed)],
                                           terminal: Terminal(colors: true, width: 80))
         #expect(coloured.contains("\u{1B}[31mfailed\u{1B}[0m"))
         // Escape codes do not count toward the width: the header still lines up.
         let header = coloured.split(separator: "\n")[0]
-        #expect(header == "ACCOUNT       NAME  REGION        STATUS  ROLE ARN / ERROR")
+        #expect(header == "ACCOUNT       NAME  REGION        STATUS  AKEYLESS  ROLE ARN / ERROR")
     }
 
     @Test func terminalHonoursNoColor() {
@@ -58,8 +63,9 @@ import Testing
         let accounts = try #require(object["accounts"] as? [[String: Any]])
         #expect(Set(accounts[0].keys) == [
             "account_id", "name", "ou_path", "region", "status", "role_arn", "policy_arn", "instance_profile_arn",
-            "last_run_id", "attempts", "error", "updated_at", "adopted",
+            "last_run_id", "attempts", "error", "updated_at", "adopted", "akeyless",
         ])
+        #expect(accounts[0]["akeyless"] is NSNull)
         #expect(accounts[0]["account_id"] as? String == "012345678901")
         #expect(accounts[0]["name"] as? String == "a \"quoted\" name")
         #expect(accounts[0]["error"] as? String == "AccessDenied: no")
@@ -78,13 +84,13 @@ import Testing
             AccountStanding(accountID: "012345678901", name: "Zürich \"ops\" \\ 日本", ouPath: "Root/Prod", region: "eu-central-2",
                           status: .succeeded, roleARN: "arn:aws:iam::012345678901:role/r",
                           policyARN: "arn:aws:iam::012345678901:policy/p", lastRunID: "20261126-000000-ab12", attempts: 2,
-                          adopted: ["role", "policy"], updatedAt: "2026-11-26T00:00:00Z"),
+                          adopted: ["role", "policy"], updatedAt: "2026-11-26T00:00:00Z", akeyless: Self.synced),
             status("000000000002", name: "b\u{07}", status: .failed, error: "line1\nline2\ttab\r\u{1F}"),
         ])
         #expect(json == #"""
             {"accounts": [
-              {"account_id": "012345678901", "name": "Zürich \"ops\" \\ 日本", "ou_path": "Root/Prod", "region": "eu-central-2", "status": "succeeded", "role_arn": "arn:aws:iam::012345678901:role/r", "policy_arn": "arn:aws:iam::012345678901:policy/p", "instance_profile_arn": null, "last_run_id": "20261126-000000-ab12", "attempts": 2, "error": null, "updated_at": "2026-11-26T00:00:00Z", "adopted": ["role", "policy"]},
-              {"account_id": "000000000002", "name": "b\u0007", "ou_path": "Root/Workloads/Prod", "region": "eu-central-1", "status": "failed", "role_arn": null, "policy_arn": null, "instance_profile_arn": null, "last_run_id": null, "attempts": 0, "error": "line1\nline2\ttab\r\u001f", "updated_at": "2026-11-26T00:00:00Z", "adopted": []}
+              {"account_id": "012345678901", "name": "Zürich \"ops\" \\ 日本", "ou_path": "Root/Prod", "region": "eu-central-2", "status": "succeeded", "role_arn": "arn:aws:iam::012345678901:role/r", "policy_arn": "arn:aws:iam::012345678901:policy/p", "instance_profile_arn": null, "last_run_id": "20261126-000000-ab12", "attempts": 2, "error": null, "updated_at": "2026-11-26T00:00:00Z", "adopted": ["role", "policy"], "akeyless": {"status": "synced", "target": "/fleetform/aws/012345678901", "auth_method": "/fleetform/aws-gateways", "access_id": "p-abc123", "synced_at": "2026-11-27T00:00:00Z", "error": null}},
+              {"account_id": "000000000002", "name": "b\u0007", "ou_path": "Root/Workloads/Prod", "region": "eu-central-1", "status": "failed", "role_arn": null, "policy_arn": null, "instance_profile_arn": null, "last_run_id": null, "attempts": 0, "error": "line1\nline2\ttab\r\u001f", "updated_at": "2026-11-26T00:00:00Z", "adopted": [], "akeyless": null}
             ], "summary": {"succeeded": 1, "failed": 1}}
 
             """#)
@@ -175,15 +181,16 @@ import Testing
         let json = FleetExport.json([
             FleetExport.Record(accountID: "012345678901", name: "Zürich \"ops\"\u{01}", ouPath: "Root/Prod",
                                region: "eu-west-1", roleARN: "arn:aws:iam::012345678901:role/r",
-                               instanceProfileARN: nil, policyARN: "arn:aws:iam::012345678901:policy/p"),
+                               instanceProfileARN: nil, policyARN: "arn:aws:iam::012345678901:policy/p",
+                               akeyless: Self.synced),
             FleetExport.Record(accountID: "000000000002", name: "b", ouPath: "Root", region: "us-east-1",
                                roleARN: "arn:aws:iam::000000000002:role/r",
                                instanceProfileARN: "arn:aws:iam::000000000002:instance-profile/r", policyARN: nil),
         ])
         #expect(json == #"""
             {"accounts": [
-              {"account_id":"012345678901","name":"Zürich \"ops\"\u0001","ou_path":"Root/Prod","region":"eu-west-1","role_arn":"arn:aws:iam::012345678901:role/r","instance_profile_arn":null,"policy_arn":"arn:aws:iam::012345678901:policy/p"},
-              {"account_id":"000000000002","name":"b","ou_path":"Root","region":"us-east-1","role_arn":"arn:aws:iam::000000000002:role/r","instance_profile_arn":"arn:aws:iam::000000000002:instance-profile/r","policy_arn":null}
+              {"account_id":"012345678901","name":"Zürich \"ops\"\u0001","ou_path":"Root/Prod","region":"eu-west-1","role_arn":"arn:aws:iam::012345678901:role/r","instance_profile_arn":null,"policy_arn":"arn:aws:iam::012345678901:policy/p","akeyless":{"status":"synced","target":"/fleetform/aws/012345678901","auth_method":"/fleetform/aws-gateways","access_id":"p-abc123","synced_at":"2026-11-27T00:00:00Z","error":null}},
+              {"account_id":"000000000002","name":"b","ou_path":"Root","region":"us-east-1","role_arn":"arn:aws:iam::000000000002:role/r","instance_profile_arn":"arn:aws:iam::000000000002:instance-profile/r","policy_arn":null,"akeyless":null}
             ]}
 
             """#)
@@ -193,7 +200,7 @@ import Testing
         let csv = StatusCSV.render([status("000000000001", name: "a, \"b\"", error: "line1\nline2")])
         let lines = csv.components(separatedBy: "\r\n")
         #expect(lines[0] == StatusCSV.header.joined(separator: ","))
-        #expect(lines[1] == "000000000001,\"a, \"\"b\"\"\",Root/Workloads/Prod,eu-central-1,never_run,,,,,0,\"line1\nline2\",2026-11-26T00:00:00Z")
+        #expect(lines[1] == "000000000001,\"a, \"\"b\"\"\",Root/Workloads/Prod,eu-central-1,never_run,,,,,0,\"line1\nline2\",2026-11-26T00:00:00Z,,,,,,")
     }
 
     @Test func textTableCutsFromTheChosenEnd() {

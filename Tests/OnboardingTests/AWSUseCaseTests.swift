@@ -92,8 +92,10 @@ import Testing
         let json = FleetExport.json([record("012345678901", name: "a")])
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
         let first = try #require((object["accounts"] as? [[String: Any]])?.first)
-        #expect(Set(first.keys) == ["account_id", "name", "ou_path", "region", "role_arn", "instance_profile_arn", "policy_arn"])
+        #expect(Set(first.keys) == ["account_id", "name", "ou_path", "region", "role_arn", "instance_profile_arn", "policy_arn",
+                                    "akeyless"])
         #expect(first["instance_profile_arn"] is NSNull)
+        #expect(first["akeyless"] is NSNull)
         #expect(FleetExport.json([]) == "{\"accounts\": []}\n")
     }
 

@@ -37,12 +37,15 @@ public final class AkeylessStandIn: @unchecked Sendable {
         public var seed: Int?
         /// Success status of the create operations: 200 (the API's, as far as known) or 201.
         public var createStatus: Int
+        /// What every token issued starts with: a marker for tests that look for leaks.
+        public var tokenPrefix: String
 
         public init(
             accessKeys: [String: String] = ["p-fleetform01": "standin-" + UUID().uuidString],
             awsIAMAccessIDs: [String] = [], tokenTTLSeconds: Double = 3600, faultPercent: Double = 0,
-            faultStatuses: [Int] = [429, 503], seed: Int? = nil, createStatus: Int = 200
+            faultStatuses: [Int] = [429, 503], seed: Int? = nil, createStatus: Int = 200, tokenPrefix: String = "t-"
         ) {
+            self.tokenPrefix = tokenPrefix
             self.accessKeys = accessKeys
             self.awsIAMAccessIDs = awsIAMAccessIDs
             self.tokenTTLSeconds = tokenTTLSeconds
@@ -60,7 +63,7 @@ public final class AkeylessStandIn: @unchecked Sendable {
             var object: [String: Any] = [
                 "access_keys": accessKeys, "aws_iam_access_ids": awsIAMAccessIDs,
                 "token_ttl_seconds": tokenTTLSeconds, "fault_percent": faultPercent,
-                "fault_statuses": faultStatuses, "create_status": createStatus,
+                "fault_statuses": faultStatuses, "create_status": createStatus, "token_prefix": tokenPrefix,
             ]
             object["seed"] = seed.map { $0 as Any } ?? NSNull()
             // JSONSerialization of these plain values cannot fail.

@@ -62,41 +62,82 @@ struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Check with IAM that each onboarded account's role, trust policy, policy and instance profile are as recorded.",
-        discussion: "Accounts that differ become `drifted` with the reason; a later successful apply clears it. Exits 1 if any account drifted or could not be checked."
+        discussion: """
+            Accounts that differ become `drifted` with the reason; a later successful apply clears it. With \
+            --akeyless, each synced account's Akeyless target and auth method binding are checked too; a \
+            difference there makes it `drifted` until `akeyless sync` repairs it. Exits 1 if any account \
+            drifted or could not be checked.
+            """
     )
 
     @OptionGroup(title: "Selection") var selection: SelectionOptions
+    @Flag(help: "Also check each synced account's Akeyless target and auth method binding.") var akeyless = false
+    @OptionGroup(title: "Akeyless (with --akeyless)") var akeylessConnection: AkeylessConnectionOptions
     @OptionGroup(title: "Global options") var global: GlobalOptions
 
     func run() async throws {
+        let database = try global.openDatabase()
         let outcomes: [RoleVerifier.Outcome]
+        var akeylessFindings: [String: RoleVerifier.Finding] = [:]
         do {
-            outcomes = try await FleetChecks(database: try global.openDatabase()).verify(selection.selection)
-        } catch let failure as OnboardingFailure {
-            throw CommandFailure(failure)
+            outcomes = try await FleetChecks(database: database).verify(selection.selection)
+        } catch {
+            throw CommandFailure(error)
+        }
+        if akeyless {
+            let checked: [AkeylessVerifier.Outcome]
+            do {
+                checked = try await FleetAkeyless(home: global.resolvedHome, database: database)
+                    .verify(selection.selection, connection: akeylessConnection.connection())
+            } catch {
+                throw CommandFailure(error)
+            }
+            for outcome in checked { akeylessFindings[outcome.accountID] = outcome.finding }
         }
         guard !outcomes.isEmpty else {
             StandardStreams.write("No onboarded accounts to verify.\n")
             return
         }
         let terminal = global.terminal()
-        var table = TextTable(columns: [
+        var columns: [TextTable.Column] = [
             .init(header: "ACCOUNT"), .init(header: "NAME", flexible: true, minimumWidth: 12),
-            .init(header: "RESULT", flexible: true, minimumWidth: 20),
-        ])
+            .init(header: akeyless ? "ROLE" : "RESULT", flexible: true, minimumWidth: 20),
+        ]
+        if akeyless { columns.append(.init(header: "AKEYLESS", flexible: true, minimumWidth: 16)) }
+        var table = TextTable(columns: columns)
+        var drifted = 0
+        var unchecked = 0
         for outcome in outcomes {
-            switch outcome.finding {
-            case .asRecorded: table.append([outcome.accountID, outcome.name, "as recorded"], colors: [nil, nil, .green])
-            case .drifted(let reason): table.append([outcome.accountID, outcome.name, "drifted: \(reason)"], colors: [nil, nil, .yellow])
-            case .unchecked(let reason): table.append([outcome.accountID, outcome.name, "not checked: \(reason)"], colors: [nil, nil, .red])
+            var findings = [outcome.finding]
+            var cells = [Self.cell(outcome.finding)]
+            if akeyless {
+                // An account never synced has nothing in Akeyless to check: not a failure.
+                if let finding = akeylessFindings[outcome.accountID] {
+                    findings.append(finding)
+                    cells.append(Self.cell(finding))
+                } else {
+                    cells.append(("not synced", .dim))
+                }
+            }
+            table.append([outcome.accountID, outcome.name] + cells.map(\.text), colors: [nil, nil] + cells.map(\.color))
+            if findings.contains(where: \.isDrifted) {
+                drifted += 1
+            } else if findings.contains(where: \.isUnchecked) {
+                unchecked += 1
             }
         }
-        let drifted = outcomes.count { if case .drifted = $0.finding { true } else { false } }
-        let unchecked = outcomes.count { if case .unchecked = $0.finding { true } else { false } }
         StandardStreams.write(table.render(width: terminal.width, terminal: terminal)
             + "\(outcomes.count) accounts: \(outcomes.count - drifted - unchecked) as recorded, \(drifted) drifted, \(unchecked) not checked\n")
         if drifted + unchecked > 0 {
             throw CommandFailure(exitCode: ExitStatus.failure, lines: [])
+        }
+    }
+
+    private static func cell(_ finding: RoleVerifier.Finding) -> (text: String, color: ANSIColor?) {
+        switch finding {
+        case .asRecorded: ("as recorded", .green)
+        case .drifted(let reason): ("drifted: \(reason)", .yellow)
+        case .unchecked(let reason): ("not checked: \(reason)", .red)
         }
     }
 }
@@ -170,5 +211,15 @@ struct PreflightCommand: AsyncParsableCommand {
 
             """)
         if !failures.isEmpty { throw CommandFailure(exitCode: ExitStatus.failure, lines: []) }
+    }
+}
+
+extension RoleVerifier.Finding {
+    var isDrifted: Bool {
+        if case .drifted = self { true } else { false }
+    }
+
+    var isUnchecked: Bool {
+        if case .unchecked = self { true } else { false }
     }
 }

@@ -15,7 +15,7 @@ public struct FleetformCommand: AsyncParsableCommand {
         subcommands: [
             InventoryCommand.self, ApplyCommand.self, PlanCommand.self, RetryCommand.self, DestroyCommand.self,
             StatusCommand.self, LogsCommand.self, RunsCommand.self, PreflightCommand.self, VerifyCommand.self,
-            ExportCommand.self,
+            ExportCommand.self, AkeylessCommand.self,
             TemplateCommand.self,
         ]
     )

@@ -20,12 +20,18 @@ struct ApplyCommand: AsyncParsableCommand {
     @OptionGroup var template: TemplateOption
     @Flag(help: "Run accounts that are already up to date too.") var force = false
     @OptionGroup var adoption: AdoptOption
+    @Flag(help: "Then sync the accounts that succeeded with Akeyless (see `akeyless sync`).") var akeyless = false
+    @OptionGroup(title: "Akeyless (with --akeyless)") var akeylessConnection: AkeylessConnectionOptions
+    @OptionGroup(title: "Akeyless items (with --akeyless)") var akeylessPlacement: AkeylessPlacementOptions
     @OptionGroup(title: "Global options") var global: GlobalOptions
 
     func run() async throws {
+        var settings = akeylessPlacement.settings
+        settings.failureTolerance = run.settings.failureTolerance
         try await RunDriver(global: global).execute(FleetRun.Request(
             command: .apply, selection: selection.selection, template: template.name, settings: run.settings,
-            force: force, allowTemplateSwitch: template.switchTemplate, adopt: adoption.adopt))
+            force: force, allowTemplateSwitch: template.switchTemplate, adopt: adoption.adopt,
+            akeyless: AkeylessRunOptions(connection: akeylessConnection.connection(), sync: akeyless ? settings : nil)))
     }
 }
 
@@ -58,17 +64,21 @@ struct RetryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "retry",
         abstract: "Run again the accounts whose latest apply or destroy failed or was interrupted.",
-        discussion: "Each account is retried with the operation and template of the job that failed."
+        discussion: """
+            Each account is retried with the operation and template of the job that failed. Accounts whose             Akeyless sync failed or is waiting for their role are then synced again, with the target and             auth method their sync used, when AKEYLESS_ACCESS_ID is set.
+            """
     )
 
     @OptionGroup(title: "Selection (narrows the accounts to retry)") var selection: SelectionOptions
     @OptionGroup(title: "Run") var run: RunOptions
     @OptionGroup var adoption: AdoptOption
+    @OptionGroup(title: "Akeyless") var akeylessConnection: AkeylessConnectionOptions
     @OptionGroup(title: "Global options") var global: GlobalOptions
 
     func run() async throws {
         try await RunDriver(global: global).execute(FleetRun.Request(
-            command: .retry, selection: selection.selection, settings: run.settings, adopt: adoption.adopt))
+            command: .retry, selection: selection.selection, settings: run.settings, adopt: adoption.adopt,
+            akeyless: AkeylessRunOptions(connection: akeylessConnection.connection())))
     }
 }
 
@@ -76,19 +86,25 @@ struct RetryCommand: AsyncParsableCommand {
 struct DestroyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "destroy",
-        abstract: "Destroy the gateway role, policy and instance profile in the selected accounts."
+        abstract: "Destroy the gateway role, policy and instance profile in the selected accounts.",
+        discussion: """
+            An account synced with Akeyless loses its target and its auth method binding first; without             Akeyless credentials its destroy is refused, unless --keep-akeyless.
+            """
     )
 
     @OptionGroup(title: "Selection") var selection: SelectionOptions
     @OptionGroup(title: "Run") var run: RunOptions
     @OptionGroup var template: TemplateOption
     @Flag(help: "Do not ask for confirmation (required when not run from a terminal).") var yes = false
+    @Flag(help: "Leave synced accounts' Akeyless targets and bindings in place.") var keepAkeyless = false
+    @OptionGroup(title: "Akeyless") var akeylessConnection: AkeylessConnectionOptions
     @OptionGroup(title: "Global options") var global: GlobalOptions
 
     func run() async throws {
         try await RunDriver(global: global).execute(FleetRun.Request(
             command: .destroy, selection: selection.selection, template: template.name, settings: run.settings,
-            allowTemplateSwitch: template.switchTemplate, confirmDestroy: yes ? nil : Self.confirm))
+            allowTemplateSwitch: template.switchTemplate, confirmDestroy: yes ? nil : Self.confirm,
+            akeyless: AkeylessRunOptions(connection: akeylessConnection.connection(), keep: keepAkeyless)))
     }
 
     /// Asks on the terminal; without one, `--yes` is required.

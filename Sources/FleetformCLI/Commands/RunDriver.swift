@@ -28,7 +28,16 @@ struct RunDriver {
         } catch {
             throw CommandFailure(error)
         }
-        guard case .finished(let report) = result else {
+        let report: RunReport
+        switch result {
+        case .finished(let finished):
+            report = finished
+        case .akeylessSynced(let synced):
+            progress.finish()
+            StandardStreams.write(AkeylessSyncText.summary(synced, terminal: terminal))
+            if synced.failed > 0 { throw CommandFailure(exitCode: ExitStatus.failure, lines: []) }
+            return
+        case .nothingToDo:
             let text = request.command == .retry
                 ? "Nothing to retry: no account's latest job failed or was interrupted.\n" : "Nothing to do.\n"
             if json {
@@ -40,11 +49,16 @@ struct RunDriver {
             return
         }
         progress.finish()
+        var summary = RunSummaryText.render(report, terminal: terminal)
+        if let akeyless = report.akeyless { summary += AkeylessSyncText.summary(akeyless, terminal: terminal) }
         if json {
-            StandardStreams.writeErrorText(RunSummaryText.render(report, terminal: terminal))
+            StandardStreams.writeErrorText(summary)
             StandardStreams.write(RunResultJSON.render(report))
         } else {
-            StandardStreams.write(RunSummaryText.render(report, terminal: terminal))
+            StandardStreams.write(summary)
+        }
+        if report.outcome == .succeeded, let akeyless = report.akeyless, akeyless.failed > 0 {
+            throw CommandFailure(exitCode: ExitStatus.failure, lines: [])
         }
         switch report.outcome {
         case .interrupted: throw CommandFailure(exitCode: ExitStatus.interrupted, lines: [])

@@ -90,6 +90,14 @@ final class ProgressPrinter: Sendable {
             redraw()
         case .runFinished:
             break
+        case .akeylessSyncStarted(let accounts):
+            state.withLock { $0.finished = true }
+            print("akeyless sync: \(accounts) \(accounts == 1 ? "account" : "accounts")")
+        case .akeylessAccountSynced(let outcome):
+            // On a terminal only what needs attention; the summary counts the rest.
+            if !isTTY || !outcome.outcome.isSynced { print(AkeylessSyncText.line(for: outcome)) }
+        case .akeylessSyncFinished:
+            break
         }
     }
 

@@ -1,5 +1,6 @@
 import FleetformBasics
 import Inventory
+import Onboarding
 
 /// `status` as a table: one row per account, then one summary line of counts per status.
 enum StatusTable {
@@ -13,16 +14,20 @@ enum StatusTable {
                 .init(header: "NAME", flexible: true, minimumWidth: 12),
                 .init(header: "REGION"),
                 .init(header: "STATUS"),
+                .init(header: "AKEYLESS"),
                 .init(header: "ROLE ARN / ERROR", flexible: true, minimumWidth: 12, keep: .end, shrinkOrder: 1),
             ])
             for standing in standings {
                 // A failed account shows why instead of an ARN; `status --json` has both.
                 let showsError = standing.error != nil && [.failed, .interrupted, .drifted].contains(standing.status)
                 let arn = standing.roleARN.map { compactARNs ? compact($0, accountID: standing.accountID) : $0 } ?? "-"
+                let akeyless = standing.akeyless?.status
                 table.append(
-                    [standing.accountID, standing.name, standing.region, standing.status.rawValue, showsError ? standing.error! : arn],
-                    colors: [nil, nil, nil, color(of: standing.status), showsError ? color(of: standing.status) : nil],
-                    keeps: [nil, nil, nil, nil, showsError ? .start : nil])
+                    [standing.accountID, standing.name, standing.region, standing.status.rawValue,
+                     akeyless?.rawValue ?? "-", showsError ? standing.error! : arn],
+                    colors: [nil, nil, nil, color(of: standing.status), akeyless.map(color(of:)) ?? nil,
+                             showsError ? color(of: standing.status) : nil],
+                    keeps: [nil, nil, nil, nil, nil, showsError ? .start : nil])
             }
             return table
         }
@@ -49,6 +54,15 @@ enum StatusTable {
         let parts = counts.nonZero.map { terminal.paint("\($0.count) \($0.status.rawValue)", color(of: $0.status)) }
         let noun = standings.count == 1 ? "account" : "accounts"
         return "\(standings.count) \(noun): \(parts.joined(separator: ", "))\n"
+    }
+
+    static func color(of status: AkeylessSyncStatus) -> ANSIColor? {
+        switch status {
+        case .synced: .green
+        case .failed: .red
+        case .drifted: .yellow
+        case .pending: .cyan
+        }
     }
 
     static func color(of status: OnboardingStatus) -> ANSIColor? {
@@ -92,6 +106,7 @@ enum StatusJSON {
             "instance_profile_arn": JSONValue(standing.instanceProfileARN), "last_run_id": JSONValue(standing.lastRunID),
             "attempts": JSONValue(standing.attempts), "error": JSONValue(standing.error),
             "updated_at": .string(standing.updatedAt), "adopted": .array(standing.adopted.map(JSONValue.string)),
+            "akeyless": AkeylessFields.value(standing.akeyless),
         ])
     }
 }
@@ -101,7 +116,7 @@ enum StatusCSV {
     static let header = [
         "account_id", "name", "ou_path", "region", "status", "role_arn", "policy_arn", "instance_profile_arn",
         "last_run_id", "attempts", "error", "updated_at",
-    ]
+    ] + AkeylessFields.csvHeader
 
     static func render(_ standings: [AccountStanding]) -> String {
         var out = CSVWriter.line(header)
@@ -110,7 +125,7 @@ enum StatusCSV {
                 standing.accountID, standing.name, standing.ouPath, standing.region, standing.status.rawValue,
                 standing.roleARN ?? "", standing.policyARN ?? "", standing.instanceProfileARN ?? "", standing.lastRunID ?? "",
                 String(standing.attempts), standing.error ?? "", standing.updatedAt,
-            ])
+            ] + AkeylessFields.csvFields(standing.akeyless))
         }
         return out
     }

@@ -16,6 +16,7 @@ extension InventoryDatabase {
     public func accountStandings() throws -> [AccountStanding] {
         try read { db in
             var statuses: [AccountStanding] = []
+            let akeyless = try Self.akeylessRecords(db)
             let rows = try Row.fetchCursor(db, sql: """
                 SELECT a.account_id, a.name, a.ou_path, a.region, coalesce(s.status, ?) AS status,
                        s.role_arn, s.policy_arn, s.instance_profile_arn, s.last_run_id, coalesce(s.attempts, 0),
@@ -31,7 +32,8 @@ extension InventoryDatabase {
                     accountID: accountID, name: row[1], ouPath: row[2], region: row[3],
                     status: try row.decoded("status", table: "account_state", key: accountID),
                     roleARN: row[5], policyARN: row[6], instanceProfileARN: row[7], lastRunID: row[8],
-                    attempts: row[9], error: row[10], adopted: AdoptedObjects.decode(row[12]), updatedAt: row[11]))
+                    attempts: row[9], error: row[10], adopted: AdoptedObjects.decode(row[12]), updatedAt: row[11],
+                    akeyless: akeyless[accountID]))
             }
             return statuses
         }

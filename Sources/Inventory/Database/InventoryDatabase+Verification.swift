@@ -27,14 +27,15 @@ extension InventoryDatabase {
         }
     }
 
-    /// `verify` found a drifted role as recorded again (someone repaired it by hand).
+    /// `verify` found a drifted role as recorded again (someone repaired it by hand). A
+    /// drift `verify --akeyless` found stays: the role being right says nothing of Akeyless.
     public func markVerified(accountID: String, at date: Date = Date()) throws {
         try write { db in
             try db.execute(sql: """
                 UPDATE account_state SET status = ?, error = NULL, updated_at = ?
-                WHERE account_id = ? AND status = ?
+                WHERE account_id = ? AND status = ? AND coalesce(substr(error, 1, ?), '') != ?
                 """, arguments: [OnboardingStatus.succeeded.rawValue, Timestamp.string(from: date), accountID,
-                                 OnboardingStatus.drifted.rawValue])
+                                 OnboardingStatus.drifted.rawValue, Self.akeylessDriftPrefix.count, Self.akeylessDriftPrefix])
         }
     }
 }

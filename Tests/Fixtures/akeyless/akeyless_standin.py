@@ -23,12 +23,13 @@ live only in this file, never on the command line)::
 
     {"access_keys": {"p-abc123": "KEY..."}, "aws_iam_access_ids": ["p-iam123"],
      "token_ttl_seconds": 3600, "fault_percent": 0, "fault_statuses": [429, 503],
-     "seed": null, "create_status": 200}
+     "seed": null, "create_status": 200, "token_prefix": "t-"}
 
 ``fault_percent`` percent of Akeyless calls are answered with one of
 ``fault_statuses`` before anything else happens (the call has no effect);
 ``seed`` makes the choice repeatable; ``create_status`` is the success status of
-the create operations (200 or 201; the real API's is 200 as far as known).
+the create operations (200 or 201; the real API's is 200 as far as known);
+``token_prefix`` starts every token issued, so a test can look for tokens as markers.
 
 Logging (stderr): one line ``REQUEST <operation> <status>`` per Akeyless call and
 ``INJECTED <operation> <status>`` per injected fault. Bodies, tokens and keys are
@@ -263,7 +264,7 @@ AWS_IAM_LIST_FIELDS = [
 
 DEFAULT_CONFIG = {
     "access_keys": {}, "aws_iam_access_ids": [], "token_ttl_seconds": 3600,
-    "fault_percent": 0, "fault_statuses": [429, 503], "seed": None, "create_status": 200,
+    "fault_percent": 0, "fault_statuses": [429, 503], "seed": None, "create_status": 200, "token_prefix": "t-",
 }
 
 AKEYLESS_ACCOUNT_ID = "acc-standin00001"
@@ -648,7 +649,8 @@ class StandIn:
             ttl = float(config.get("token_ttl_seconds", 3600))
         except (TypeError, ValueError):
             ttl = 3600.0
-        token = "t-" + secrets.token_hex(16)
+        prefix = config.get("token_prefix")
+        token = (prefix if isinstance(prefix, str) and prefix else "t-") + secrets.token_hex(16)
         expires = now() + datetime.timedelta(seconds=ttl)
         with self.store.lock:
             self.store.tokens[token] = {"expires": expires, "access_id": access_id}

@@ -1,0 +1,64 @@
+import AWSClient
+import AkeylessClient
+import Foundation
+
+/// How a command reaches Akeyless, as the user gives it: `--akeyless-url` and
+/// `--akeyless-access-type`, over the `AKEYLESS_*` variables.
+public struct AkeylessConnection: Sendable, Equatable {
+    public var url: String?
+    public var accessType: String?
+    /// Calls in flight at once (`--parallel` of `akeyless sync`).
+    public var concurrency: Int
+
+    public init(url: String? = nil, accessType: String? = nil, concurrency: Int = AkeylessAPI.defaultConcurrency) {
+        self.url = url
+        self.accessType = accessType
+        self.concurrency = concurrency
+    }
+
+    /// Whether the environment names an Akeyless identity at all: a retry syncs the
+    /// accounts waiting for it only then, instead of failing a terraform retry that
+    /// does not care.
+    public static func hasCredentials(_ environment: [String: String]) -> Bool {
+        !(environment[AkeylessLogin.accessIDVariable] ?? "").isEmpty
+    }
+
+    /// A client logged in once: wrong or missing credentials are one error for the
+    /// command (`akeyless: <why>`), found before any account is touched.
+    ///
+    /// - Parameter recordedURL: where the accounts were synced before, used when neither
+    ///   the flag nor `AKEYLESS_API_URL` says: a destroy must unbind them where they are.
+    func connect(environment: [String: String], recordedURL: String? = nil) async throws(OnboardingFailure) -> AkeylessAPI {
+        let api = try client(environment: environment, recordedURL: recordedURL)
+        do {
+            try await api.authenticate()
+        } catch {
+            throw OnboardingFailure(.failure, "akeyless: \(error)")
+        }
+        return api
+    }
+
+    func client(environment: [String: String], recordedURL: String? = nil) throws(OnboardingFailure) -> AkeylessAPI {
+        var environment = environment
+        if (environment[AkeylessEndpoint.environmentVariable] ?? "").isEmpty, let recordedURL {
+            environment[AkeylessEndpoint.environmentVariable] = recordedURL
+        }
+        let wantsAWS = (accessType ?? environment[AkeylessLogin.accessTypeVariable]) == AkeylessLogin.AccessType.awsIAM.rawValue
+        var credentials: (@Sendable () async throws -> AWSCredentials)?
+        var region: String?
+        if wantsAWS {
+            // The operator's own AWS identity signs the cloud id, through the same chain
+            // (and endpoint checks) as every other AWS call.
+            let session = try AWSSessions.make(environment: environment)
+            credentials = { try await session.credentials() }
+            region = try? session.region()
+        }
+        do {
+            return try AkeylessAPI.fromEnvironment(
+                url: url, accessType: accessType, environment: environment, awsCredentials: credentials, stsRegion: region,
+                concurrency: concurrency)
+        } catch {
+            throw OnboardingFailure(.failure, "akeyless: \(error)")
+        }
+    }
+}
