@@ -88,6 +88,8 @@ public struct RunScheduler: Sendable {
         var toRun: [PreparedJob] = []
         var summaries: [JobSummary] = []
         var skipped: [SkipReason: [Int64]] = [:]
+        // Destroys with no state to destroy still leave their account in Akeyless.
+        var statelessDestroys: [PreparedJob] = []
         for record in records {
             guard let account = accounts[record.accountID], let template = templates[record.template] else { continue }
             let rendering = renderer.rendering(
@@ -97,6 +99,7 @@ public struct RunScheduler: Sendable {
                                        survivor: survivors[account.accountID] != nil) {
                 skipped[reason, default: []].append(record.jobID)
                 summaries.append(Self.summary(prepared, status: .skipped, skipReason: reason))
+                if reason == .nothingToDestroy { statelessDestroys.append(prepared) }
             } else {
                 toRun.append(prepared)
             }
@@ -131,9 +134,16 @@ public struct RunScheduler: Sendable {
             earlyFailures += try failEarly(&toRun, failures, summaries: &summaries, events: events)
         }
         let destroys = toRun.filter { $0.record.operation == .destroy }
-        if let release = request.release, !destroys.isEmpty, !stop.isStopRequested {
-            let failures = await release(destroys.map(\.account))
+        if let release = request.release, !destroys.isEmpty || !statelessDestroys.isEmpty, !stop.isStopRequested {
+            let failures = await release((destroys + statelessDestroys).map(\.account))
             earlyFailures += try failEarly(&toRun, failures, summaries: &summaries, events: events)
+            // A skipped destroy whose account could not be released did not do what was asked.
+            var stateless = statelessDestroys
+            let failedSkips = try failEarly(&stateless, failures, summaries: &summaries, events: events)
+            if failedSkips > 0 {
+                let failedIDs = Set(failures.keys)
+                summaries.removeAll { $0.status == .skipped && $0.skipReason == .nothingToDestroy && failedIDs.contains($0.accountID) }
+            }
         }
 
         let queue = JobQueue(

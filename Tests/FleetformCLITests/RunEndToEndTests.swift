@@ -101,6 +101,76 @@ import TestSupport
         #expect(try statusJSON().first { $0["account_id"] as? String == ids[0] }?["status"] as? String == "destroyed")
     }
 
+    /// An account whose apply fails waits for its Akeyless sync (`pending`), and `retry`
+    /// syncs it once its role is there; a sync that fails is retried by `retry` too, with
+    /// no terraform left to run.
+    @Test func akeylessFailuresAreRecordedAndRetried() throws {
+        let akeyless = try AkeylessStandIn.start()
+        defer { akeyless.stop() }
+        var env = environment
+        env["AKEYLESS_API_URL"] = akeyless.url
+        env["AKEYLESS_ACCESS_ID"] = akeyless.configuration.accessID
+        env["AKEYLESS_ACCESS_KEY"] = akeyless.configuration.accessKey
+        func run(_ arguments: [String]) throws -> FleetformProcess.Result {
+            try FleetformProcess.run(arguments, environment: env)
+        }
+        func akeylessOf(_ id: String) throws -> [String: Any]? {
+            try statusJSON().first { $0["account_id"] as? String == id }?["akeyless"] as? [String: Any]
+        }
+
+        try control.fail(ids[1])
+        let apply = try run(["apply", "--akeyless", "--template", template, "--skip-preflight"])
+        #expect(apply.exitCode == 1, "\(apply.stdout)\(apply.stderr)")
+        #expect(apply.stdout.contains("akeyless sync: 3 accounts: 3 synced"), "\(apply.stdout)")
+        let waiting = try #require(try akeylessOf(ids[1]))
+        #expect(waiting["status"] as? String == "pending")
+        #expect(waiting["access_id"] is NSNull)
+        #expect((waiting["error"] as? String)?.contains("its apply did not succeed") == true)
+        #expect(try akeylessOf(ids[0])?["status"] as? String == "synced")
+        #expect(try akeyless.state().target("/fleetform/aws/\(ids[1])") == nil)
+
+        try control.heal(ids[1])
+        let retry = try run(["retry", "--skip-preflight"])
+        #expect(retry.exitCode == 0, "\(retry.stdout)\(retry.stderr)")
+        #expect(retry.stdout.contains("akeyless sync: 1 accounts: 1 synced"), "\(retry.stdout)")
+        #expect(try akeylessOf(ids[1])?["status"] as? String == "synced")
+        #expect(Set(try akeyless.state().authMethod("/fleetform/aws-gateways")?.boundAWSAccountIDs ?? []) == Set(ids))
+
+        // A sync that fails is recorded per account, and retry syncs it again with no
+        // terraform left to run.
+        var configuration = akeyless.configuration
+        configuration.faultPercent = 100
+        configuration.faultStatuses = [400]
+        configuration.faultOperations = ["target-get-details"]
+        try akeyless.setConfiguration(configuration)
+        try akeyless.deleteTarget("/fleetform/aws/\(ids[2])")
+        let failing = try run(["akeyless", "sync", "--account", ids[2], "--account", ids[3]])
+        #expect(failing.exitCode == 1, "\(failing.stdout)\(failing.stderr)")
+        #expect(failing.stdout.contains("2 accounts not synced:"), "\(failing.stdout)")
+        let failed = try #require(try akeylessOf(ids[2]))
+        #expect(failed["status"] as? String == "failed")
+        #expect((failed["error"] as? String)?.hasPrefix("target /fleetform/aws/\(ids[2]): injected fault: HTTP 400") == true,
+                "\(failed)")
+        #expect(failed["access_id"] as? String != nil, "an earlier sync's access id stays")
+        // Without Akeyless credentials retry says so and leaves them for later.
+        var anonymous = env
+        anonymous["AKEYLESS_ACCESS_ID"] = nil
+        let later = try FleetformProcess.run(["retry", "--skip-preflight"], environment: anonymous)
+        #expect(later.exitCode == 0, "\(later.stdout)\(later.stderr)")
+        #expect(later.stderr.contains("2 accounts wait for an Akeyless sync"), "\(later.stderr)")
+
+        configuration.faultPercent = 0
+        try akeyless.setConfiguration(configuration)
+        let before = control.executions().count
+        let resync = try run(["retry", "--skip-preflight"])
+        #expect(resync.exitCode == 0, "\(resync.stdout)\(resync.stderr)")
+        #expect(resync.stdout.contains("akeyless sync: 2 accounts: 2 synced (targets: 1 created, 0 updated, 1 unchanged)"),
+                "\(resync.stdout)")
+        #expect(control.executions().count == before, "no terraform ran")
+        #expect(try statusJSON().allSatisfy { ($0["akeyless"] as? [String: Any])?["status"] as? String == "synced" })
+        #expect(try akeyless.state().target("/fleetform/aws/\(ids[2])") != nil)
+    }
+
     @Test func badTemplatesAndSelectionsAreRefusedBeforeAnyRun() throws {
         let noRoleARN = RepositoryFiles.url("Tests/Fixtures/templates/no-role-arn").path
         let refused = try fleetform(["apply", "--template", noRoleARN, "--skip-preflight"])

@@ -33,6 +33,8 @@ public final class AkeylessStandIn: @unchecked Sendable {
         /// instead of being carried out.
         public var faultPercent: Double
         public var faultStatuses: [Int]
+        /// Only these operations get faults (nil: every one, `auth` included).
+        public var faultOperations: [String]?
         /// Makes the fault choice repeatable.
         public var seed: Int?
         /// Success status of the create operations: 200 (the API's, as far as known) or 201.
@@ -46,6 +48,7 @@ public final class AkeylessStandIn: @unchecked Sendable {
             faultStatuses: [Int] = [429, 503], seed: Int? = nil, createStatus: Int = 200, tokenPrefix: String = "t-"
         ) {
             self.tokenPrefix = tokenPrefix
+            self.faultOperations = nil
             self.accessKeys = accessKeys
             self.awsIAMAccessIDs = awsIAMAccessIDs
             self.tokenTTLSeconds = tokenTTLSeconds
@@ -66,6 +69,7 @@ public final class AkeylessStandIn: @unchecked Sendable {
                 "fault_statuses": faultStatuses, "create_status": createStatus, "token_prefix": tokenPrefix,
             ]
             object["seed"] = seed.map { $0 as Any } ?? NSNull()
+            object["fault_operations"] = faultOperations.map { $0 as Any } ?? NSNull()
             // JSONSerialization of these plain values cannot fail.
             return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
         }

@@ -29,6 +29,7 @@ live only in this file, never on the command line)::
 ``fault_statuses`` before anything else happens (the call has no effect);
 ``seed`` makes the choice repeatable; ``create_status`` is the success status of
 the create operations (200 or 201; the real API's is 200 as far as known);
+``fault_operations`` (a list) limits the faults to those operations;
 ``token_prefix`` starts every token issued, so a test can look for tokens as markers.
 
 Logging (stderr): one line ``REQUEST <operation> <status>`` per Akeyless call and
@@ -265,6 +266,7 @@ AWS_IAM_LIST_FIELDS = [
 DEFAULT_CONFIG = {
     "access_keys": {}, "aws_iam_access_ids": [], "token_ttl_seconds": 3600,
     "fault_percent": 0, "fault_statuses": [429, 503], "seed": None, "create_status": 200, "token_prefix": "t-",
+    "fault_operations": None,
 }
 
 AKEYLESS_ACCOUNT_ID = "acc-standin00001"
@@ -549,7 +551,10 @@ class StandIn:
                 log(f"CONFIG unreadable ({type(error).__name__}); using defaults")
         return config
 
-    def fault(self, config):
+    def fault(self, config, operation):
+        only = config.get("fault_operations")
+        if isinstance(only, list) and operation not in only:
+            return None
         try:
             percent = float(config.get("fault_percent") or 0)
         except (TypeError, ValueError):
@@ -569,7 +574,7 @@ class StandIn:
     def call(self, operation, raw_body):
         """(status, answer) for one Akeyless call; counts it and logs it."""
         config = self.config()
-        injected = self.fault(config)
+        injected = self.fault(config, operation)
         if injected is not None:
             status, answer = injected, {"error": f"injected fault: HTTP {injected} "
                                                  f"{http.server.BaseHTTPRequestHandler.responses.get(injected, ('',))[0]}"}
@@ -872,6 +877,9 @@ class StandIn:
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; with Nagle on, a kept-alive connection
+    # waits for the client's delayed ACK (40 ms) before the body: a real API does not.
+    disable_nagle_algorithm = True
     server_version = "akeyless-standin"
     sys_version = ""
 

@@ -81,6 +81,9 @@ def account_of_arn(arn):
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; with Nagle on, a kept-alive connection
+    # waits for the client's delayed ACK (40 ms) before the body.
+    disable_nagle_algorithm = True
     server_version = "fleetform-fault-proxy"
 
     def log_message(self, format, *args):  # noqa: A002 - signature from the base class
