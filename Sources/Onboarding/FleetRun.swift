@@ -155,6 +155,11 @@ public struct FleetRun: Sendable {
                        preflight: preflight, preflightWanted: !request.settings.skipPreflight, adoption: adoption,
                        release: akeyless?.release),
             lock: lock, stop: stop, events: events)
+        do {
+            try akeyless?.recordUnfinishedDestroys(report)
+        } catch {
+            throw OnboardingFailure(.failure, "cannot record the Akeyless release: \(error)")
+        }
         guard let akeyless, akeyless.syncs else { return .finished(report) }
         var synced = report
         synced.akeyless = try await akeyless.sync(after: report, stop: stop, events: events)

@@ -75,6 +75,8 @@ public enum RunNotice: Sendable, Equatable, CustomStringConvertible {
     case parallelismLowered(String)
     /// A retry found accounts waiting for an Akeyless sync but no Akeyless credentials.
     case akeylessSyncWaiting(accounts: Int)
+    /// A retry leaves accounts waiting for an Akeyless sync: they were synced elsewhere.
+    case akeylessSyncSkipped(String)
 
     public var description: String {
         switch self {
@@ -83,6 +85,7 @@ public enum RunNotice: Sendable, Equatable, CustomStringConvertible {
         case .homeOnNetworkFileSystem(let path, let kind):
             "warning: the home \(path) is on a network file system (\(kind)); a home must not be shared between machines, and its locks may not hold there"
         case .parallelismLowered(let notice): notice
+        case .akeylessSyncSkipped(let why): "not syncing some accounts waiting for Akeyless: \(why)"
         case .akeylessSyncWaiting(let accounts):
             "\(accounts) accounts wait for an Akeyless sync; set AKEYLESS_ACCESS_ID (and AKEYLESS_ACCESS_KEY) and run `fleetform retry` or `fleetform akeyless sync`"
         }

@@ -216,4 +216,46 @@ import Testing
         #expect(records[notStarted[0].accountID]?.error?.hasPrefix("not synced: failure tolerance exceeded") == true)
         #expect(try database.akeylessRetryCandidates().count == 5)
     }
+
+    @Test func aNewPlacementReleasesTheOldItemsFirst() async throws {
+        defer { standIn.stop() }
+        _ = try await sync(.init(targetPrefix: "/old", authMethod: "/old-gateways"))
+        let report = try await sync(.init(targetPrefix: "/new", authMethod: "/new-gateways"))
+        #expect(report.failed == 0)
+        let state = try standIn.state()
+        #expect(state.targets.map(\.name).sorted() == ids.map { "/new/\($0)" })
+        #expect(state.authMethods.map(\.name) == ["/new-gateways"])
+        #expect(try database.akeylessRecords()["100000000001"]?.target == "/new/100000000001")
+    }
+
+    @Test func accountsSyncedWithAnotherAPIAreRefusedThere() async throws {
+        defer { standIn.stop() }
+        _ = try await sync()
+        let other = try AkeylessStandIn.start(configuration: standIn.configuration)
+        defer { other.stop() }
+        let api = AkeylessAPI(
+            endpoint: try AkeylessEndpoint(other.url),
+            login: .accessKey(accessID: other.configuration.accessID, accessKey: AkeylessSecret(other.configuration.accessKey)))
+        let report = try await sync(api: api)
+        #expect(report.failed == 5)
+        guard case .failed(let error) = report.accounts[0].outcome else { Issue.record("not refused"); return }
+        #expect(error.hasPrefix("synced with the Akeyless API \(standIn.url); pass --akeyless-url \(standIn.url)"), "\(error)")
+        #expect(try other.state().targets.isEmpty)
+        // The record still points where the items are.
+        #expect(try database.akeylessRecords()["100000000001"]?.apiURL == standIn.url)
+        #expect(try database.akeylessRecords()["100000000001"]?.accessID != nil)
+    }
+
+    @Test func aReleaseLeavesItemsSomeoneElseMade() async throws {
+        defer { standIn.stop() }
+        let api = try api()
+        try await api.createAWSTarget(AkeylessAWSTargetSpec(name: "/fleetform/aws/100000000001", region: "us-east-1",
+                                                            description: "made by hand"))
+        let record = AkeylessRecord(
+            accountID: "100000000001", status: .failed, apiURL: standIn.url, target: "/fleetform/aws/100000000001",
+            authMethod: "/fleetform/aws-gateways", layout: .shared, updatedAt: "2026-12-03T00:00:00Z")
+        let failures = await AkeylessRelease(api: api, database: database).release([record])
+        #expect(failures.isEmpty)
+        #expect(try standIn.state().target("/fleetform/aws/100000000001")?.description == "made by hand")
+    }
 }

@@ -237,6 +237,11 @@ public final class AkeylessStandIn: @unchecked Sendable {
         _ = try control("POST", "/__standin/calls/reset")
     }
 
+    /// Forgets every item, token and count, as a new Akeyless account would be.
+    public func reset() throws {
+        _ = try control("POST", "/__standin/reset")
+    }
+
     /// Removes a target behind the client's back (as someone using the console would).
     public func deleteTarget(_ name: String) throws {
         _ = try control("POST", "/__standin/delete", body: try JSONSerialization.data(withJSONObject: ["kind": "target", "name": name]))

@@ -35,6 +35,7 @@ struct RunDriver {
         case .akeylessSynced(let synced):
             progress.finish()
             StandardStreams.write(AkeylessSyncText.summary(synced, terminal: terminal))
+            if stop.isStopRequested { throw CommandFailure(exitCode: ExitStatus.interrupted, lines: []) }
             if synced.failed > 0 { throw CommandFailure(exitCode: ExitStatus.failure, lines: []) }
             return
         case .nothingToDo:

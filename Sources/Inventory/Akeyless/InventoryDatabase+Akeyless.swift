@@ -76,7 +76,8 @@ extension InventoryDatabase {
 
     /// The accounts could not be synced (`status` `failed`) or were not reached
     /// (`pending`, with why in `error`). What an earlier sync recorded (names, access id,
-    /// when) stays: it may still be true in Akeyless. A `pending` record never replaces a
+    /// when) stays: it may still be true in Akeyless. A record of an account never synced
+    /// (no access id) takes the new names: that is where this attempt may have made items. A `pending` record never replaces a
     /// synced one: nothing was attempted.
     public func recordAkeylessNotSynced(
         _ accounts: [(accountID: String, placement: AkeylessPlacement, error: String)], status: AkeylessSyncStatus,
@@ -90,7 +91,12 @@ extension InventoryDatabase {
                 INSERT INTO akeyless_state (account_id, status, api_url, target, auth_method, layout, error, updated_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (account_id) DO UPDATE SET status = excluded.status, error = excluded.error,
-                    updated_at = excluded.updated_at
+                    updated_at = excluded.updated_at,
+                    api_url = CASE WHEN akeyless_state.access_id IS NULL THEN excluded.api_url ELSE akeyless_state.api_url END,
+                    target = CASE WHEN akeyless_state.access_id IS NULL THEN excluded.target ELSE akeyless_state.target END,
+                    auth_method = CASE WHEN akeyless_state.access_id IS NULL
+                                       THEN excluded.auth_method ELSE akeyless_state.auth_method END,
+                    layout = CASE WHEN akeyless_state.access_id IS NULL THEN excluded.layout ELSE akeyless_state.layout END
                 """ : """
                 INSERT INTO akeyless_state (account_id, status, api_url, target, auth_method, layout, error, updated_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -109,12 +115,16 @@ extension InventoryDatabase {
 
     /// `verify --akeyless` found the account's Akeyless side missing or different. The
     /// account becomes `drifted` too, unless it already is for another reason (its role).
-    public func markAkeylessDrifted(accountID: String, reason: String, at date: Date = Date()) throws {
+    ///
+    /// `readAt` is the `updated_at` of the record verify read: a sync that recorded the
+    /// account since (it may have made what verify found missing) wins, and nothing changes.
+    public func markAkeylessDrifted(accountID: String, reason: String, readAt: String, at date: Date = Date()) throws {
         let now = Timestamp.string(from: date)
         try write { db in
             try db.execute(sql: """
-                UPDATE akeyless_state SET status = ?, error = ?, updated_at = ? WHERE account_id = ?
-                """, arguments: [AkeylessSyncStatus.drifted.rawValue, reason, now, accountID])
+                UPDATE akeyless_state SET status = ?, error = ?, updated_at = ? WHERE account_id = ? AND updated_at = ?
+                """, arguments: [AkeylessSyncStatus.drifted.rawValue, reason, now, accountID, readAt])
+            guard db.changesCount > 0 else { return }
             try db.execute(sql: """
                 UPDATE account_state SET status = ?, error = ?, updated_at = ?
                 WHERE account_id = ? AND (status = ? OR (status = ? AND substr(error, 1, ?) = ?))

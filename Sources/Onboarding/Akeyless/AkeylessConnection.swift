@@ -38,6 +38,42 @@ public struct AkeylessConnection: Sendable, Equatable {
         return api
     }
 
+    /// The URL the flag or `AKEYLESS_API_URL` names, normalised; nil when neither does.
+    func explicitURL(environment: [String: String]) -> String? {
+        let text = [url, environment[AkeylessEndpoint.environmentVariable]].compactMap { $0 }.first { !$0.isEmpty }
+        return text.flatMap { try? AkeylessEndpoint($0).description }
+    }
+
+    /// One logged-in client per URL that accounts were synced with, for the commands
+    /// that go back to what a sync made (destroy, verify, retry). An account must be
+    /// reached where it was synced: asking another Akeyless would find nothing there
+    /// and take that for "already removed". So a URL the flag or the environment names
+    /// that is not the recorded one is refused for those accounts, naming the right one.
+    func clients(for recordedURLs: Set<String>, environment: [String: String]) async
+        -> [String: Result<AkeylessAPI, OnboardingFailure>] {
+        let explicit = explicitURL(environment: environment)
+        var clients: [String: Result<AkeylessAPI, OnboardingFailure>] = [:]
+        for recorded in recordedURLs {
+            let normalised = (try? AkeylessEndpoint(recorded).description) ?? recorded
+            if let explicit, explicit != normalised {
+                clients[recorded] = .failure(OnboardingFailure(.usage, """
+                    akeyless: the account was synced with the Akeyless API \(normalised), not \(explicit); \
+                    pass --akeyless-url \(normalised)
+                    """))
+                continue
+            }
+            var pinned = environment
+            pinned[AkeylessEndpoint.environmentVariable] = normalised
+            let connection = AkeylessConnection(url: nil, accessType: accessType, concurrency: concurrency)
+            do throws(OnboardingFailure) {
+                clients[recorded] = .success(try await connection.connect(environment: pinned))
+            } catch {
+                clients[recorded] = .failure(error)
+            }
+        }
+        return clients
+    }
+
     func client(environment: [String: String], recordedURL: String? = nil) throws(OnboardingFailure) -> AkeylessAPI {
         var environment = environment
         if (environment[AkeylessEndpoint.environmentVariable] ?? "").isEmpty, let recordedURL {

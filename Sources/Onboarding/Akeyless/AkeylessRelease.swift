@@ -16,8 +16,18 @@ struct AkeylessRelease: Sendable {
     func release(_ records: [AkeylessRecord]) async -> [String: String] {
         let own: [(String, String?)] = await BoundedConcurrency.map(records, limit: max(api.concurrency, 1)) { record in
             do {
-                try await api.deleteTarget(named: record.target)
-                if record.layout == .perAccount { try await api.deleteAuthMethod(named: record.authMethod) }
+                // Only what a sync made: an item of that name that someone else made (a
+                // sync refuses to touch those, but records the name) stays.
+                if let target = try await api.awsTarget(named: record.target), Self.isFleetforms(target) {
+                    try await api.deleteTarget(named: record.target)
+                }
+                if record.layout == .perAccount, let method = try await api.authMethod(named: record.authMethod) {
+                    if Self.isFleetforms(method) {
+                        try await api.deleteAuthMethod(named: record.authMethod)
+                    } else {
+                        try await unbind([record.accountID], from: record.authMethod)
+                    }
+                }
                 return (record.accountID, nil)
             } catch {
                 return (record.accountID, "akeyless: \(error)")
@@ -36,11 +46,20 @@ struct AkeylessRelease: Sendable {
         do {
             try database.removeAkeylessRecords(accountIDs: released)
         } catch {
-            // Released in Akeyless but still recorded: the destroy may go on (a later
-            // release finds nothing and succeeds), but the user should see why.
+            // Released in Akeyless but still recorded: the destroy stops here, and a
+            // later one finds nothing left to release and goes on.
             for id in released { failures[id] = "cannot record the Akeyless release: \(error)" }
         }
         return failures
+    }
+
+    /// What fleetform's syncs make is described as `fleetform: …`.
+    static func isFleetforms(_ target: AkeylessAWSTarget) -> Bool {
+        (target.type ?? "aws") == "aws" && target.description.hasPrefix("fleetform:")
+    }
+
+    static func isFleetforms(_ method: AkeylessAWSIAMAuthMethod) -> Bool {
+        (method.rulesType ?? "aws_iam") == "aws_iam" && method.description.hasPrefix("fleetform:")
     }
 
     private func unbind(_ accountIDs: Set<String>, from name: String) async throws {

@@ -120,8 +120,15 @@ public struct AkeylessSync: Sendable {
         let allowed = failureTolerance?.allowedFailures(of: items.count)
         let gate = Mutex(0)  // failures so far
 
+        let refused = try await moveOrRefuse(items)
         // Targets (and per-account methods) concurrently; the client bounds the calls.
-        let firstStep: [Outcome] = await BoundedConcurrency.map(items, limit: max(api.concurrency, 1)) { item in
+        let firstStep: [Outcome] = await BoundedConcurrency.map(Array(items.indices), limit: max(api.concurrency, 1)) { index in
+            let item = items[index]
+            if let refusal = refused[index] {
+                gate.withLock { $0 += 1 }
+                progress(Self.outcome(item, refusal))
+                return refusal
+            }
             let failures = gate.withLock { $0 }
             if let allowed, failures > allowed {
                 return .notStarted("not synced: failure tolerance exceeded (\(failures) failed, \(allowed) allowed)")
@@ -161,6 +168,40 @@ public struct AkeylessSync: Sendable {
         return Report(
             accounts: zip(items, outcomes).map { Self.outcome($0, $1) },
             requests: api.counter.requests - before.0, writes: writes() - before.1, elapsed: clock.now - started)
+    }
+
+    /// Accounts synced before elsewhere: with other names at this API, their old items
+    /// are released first (so that a destroy later finds everything it must remove);
+    /// at another API they are refused, because that API's items cannot be reached from
+    /// here. Answers the refusals by item index.
+    private func moveOrRefuse(_ items: [Item]) async throws -> [Int: Outcome] {
+        let known = try database.akeylessRecords()
+        var refused: [Int: Outcome] = [:]
+        var moved: [(index: Int, record: AkeylessRecord)] = []
+        for (index, item) in items.enumerated() {
+            // A record of nothing made (pending, no access id) can simply be replaced.
+            guard let record = known[item.account.accountID], record.status != .pending || record.accessID != nil else {
+                continue
+            }
+            let recordedURL = (try? AkeylessEndpoint(record.apiURL).description) ?? record.apiURL
+            if recordedURL != api.endpoint.description {
+                refused[index] = .failed("""
+                    synced with the Akeyless API \(recordedURL); pass --akeyless-url \(recordedURL) (fleetform does not \
+                    move accounts between Akeyless APIs: destroy, or remove the items there first)
+                    """)
+            } else if record.target != item.placement.target || record.authMethod != item.placement.authMethod
+                        || record.layout != item.placement.layout {
+                moved.append((index, record))
+            }
+        }
+        guard !moved.isEmpty else { return refused }
+        let failures = await AkeylessRelease(api: api, database: database).release(moved.map(\.record))
+        for (index, record) in moved {
+            if let failure = failures[record.accountID] {
+                refused[index] = .failed("cannot move from target \(record.target) and auth method \(record.authMethod): \(failure)")
+            }
+        }
+        return refused
     }
 
     private func writes() -> Int {

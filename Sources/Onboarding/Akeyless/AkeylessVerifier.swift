@@ -36,9 +36,13 @@ public struct AkeylessVerifier: Sendable {
         let outcomes = await BoundedConcurrency.map(checked, limit: max(api.concurrency, 1)) { account, standing in
             Outcome(accountID: account.accountID, finding: await check(account, standing, sharedMethods: known))
         }
+        let readAt = Dictionary(checked.compactMap { pair in pair.standing.akeyless.map { (pair.account.accountID, $0.updatedAt) } },
+                                uniquingKeysWith: { a, _ in a })
         for outcome in outcomes {
             switch outcome.finding {
-            case .drifted(let reason): try database.markAkeylessDrifted(accountID: outcome.accountID, reason: reason)
+            case .drifted(let reason):
+                try database.markAkeylessDrifted(accountID: outcome.accountID, reason: reason,
+                                                 readAt: readAt[outcome.accountID] ?? "")
             case .asRecorded: try database.markAkeylessVerified(accountID: outcome.accountID)
             case .unchecked: break
             }

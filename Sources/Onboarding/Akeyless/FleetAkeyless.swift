@@ -49,11 +49,27 @@ public struct FleetAkeyless: Sendable {
         let onboarded = try FleetChecks(database: database, environment: environment).onboarded(selection, includeDrifted: true)
         let synced = onboarded.filter { [.synced, .drifted].contains($0.standing.akeyless?.status) }
         guard !synced.isEmpty else { return [] }
-        let api = try await connection.connect(environment: environment, recordedURL: synced.first?.standing.akeyless?.apiURL)
-        do {
-            return try await AkeylessVerifier(api: api, database: database).verify(synced)
-        } catch {
-            throw OnboardingFailure(.failure, "verify --akeyless: \(error)")
+        // Each account where it was synced; one whose API cannot be used is not checked.
+        let clients = await connection.clients(for: Set(synced.compactMap(\.standing.akeyless?.apiURL)), environment: environment)
+        if clients.values.allSatisfy({ if case .failure = $0 { true } else { false } }),
+           case .failure(let failure)? = clients.values.first, failure.kind != .usage {
+            throw failure  // no credentials, or wrong ones: one error, as for the other commands
         }
+        var outcomes: [AkeylessVerifier.Outcome] = []
+        for (url, group) in Dictionary(grouping: synced, by: { $0.standing.akeyless?.apiURL ?? "" }) {
+            switch clients[url] {
+            case .success(let api):
+                do {
+                    outcomes += try await AkeylessVerifier(api: api, database: database).verify(group)
+                } catch {
+                    throw OnboardingFailure(.failure, "verify --akeyless: \(error)")
+                }
+            case .failure(let failure):
+                outcomes += group.map { AkeylessVerifier.Outcome(accountID: $0.account.accountID, finding: .unchecked(failure.message)) }
+            case nil:
+                break
+            }
+        }
+        return outcomes
     }
 }
