@@ -169,6 +169,24 @@ import TestSupport
         #expect(control.executions().count == before, "no terraform ran")
         #expect(try statusJSON().allSatisfy { ($0["akeyless"] as? [String: Any])?["status"] as? String == "synced" })
         #expect(try akeyless.state().target("/fleetform/aws/\(ids[2])") != nil)
+
+        // A destroy releases first; when terraform then fails, the account (role still
+        // there) is recorded pending instead of silently unregistered, and a sync
+        // registers it again.
+        // (An unreadable state makes terraform destroy fail after the release.)
+        let state = home.url.appendingPathComponent("home/state/\(ids[0])/terraform.tfstate")
+        #expect(FileManager.default.fileExists(atPath: state.path))
+        try Data("not a state".utf8).write(to: state)
+        let destroy = try run(["destroy", "--template", template, "--yes", "--account", ids[0], "--skip-preflight"])
+        #expect(destroy.exitCode == 1, "\(destroy.stdout)\(destroy.stderr)")
+        #expect(try akeyless.state().target("/fleetform/aws/\(ids[0])") == nil)
+        let orphan = try #require(try akeylessOf(ids[0]))
+        #expect(orphan["status"] as? String == "pending")
+        #expect((orphan["error"] as? String)?.contains("destroy that did not finish") == true, "\(orphan)")
+        let again = try run(["akeyless", "sync", "--account", ids[0]])
+        #expect(again.exitCode == 0, "\(again.stdout)\(again.stderr)")
+        #expect(try akeyless.state().target("/fleetform/aws/\(ids[0])") != nil)
+        #expect(try akeylessOf(ids[0])?["status"] as? String == "synced")
     }
 
     @Test func badTemplatesAndSelectionsAreRefusedBeforeAnyRun() throws {

@@ -134,7 +134,9 @@ struct AkeylessRunStep: Sendable {
     /// Accounts released for a destroy that did not succeed become `pending` at their
     /// old placement: `akeyless sync` or `retry` registers them again.
     func recordUnfinishedDestroys(_ report: RunReport) throws {
-        let destroyed = Set(report.jobs.filter { $0.operation == .destroy && $0.status == .succeeded }.map(\.accountID))
+        let destroyed = Set(report.jobs.filter {
+            $0.operation == .destroy && ($0.status == .succeeded || $0.skipReason == .nothingToDestroy)
+        }.map(\.accountID))
         let orphans = released.records.filter { !destroyed.contains($0.accountID) }
         try database.recordAkeylessNotSynced(orphans.map { record in
             (record.accountID,
