@@ -199,6 +199,21 @@ import TestSupport
         #expect(unknown.stderr.contains("--account 999999999999: no such account in the inventory"))
         let badID = try fleetform(["apply", "--account", "12"])
         #expect(badID.exitCode == 64)
+        // A selection that leaves nothing is a usage error naming the filter, on every command.
+        let noneLeft = try fleetform(["apply", "--template", template, "--ou", "Root/Apps", "--exclude-account", ids[0],
+                                      "--exclude-account", ids[1], "--exclude-account", ids[2], "--exclude-account", ids[3],
+                                      "--skip-preflight"])
+        #expect(noneLeft.exitCode == 64)
+        #expect(noneLeft.stderr.contains("--exclude-account \(ids[0]) --exclude-account \(ids[1])"), "\(noneLeft.stderr)")
+        #expect(noneLeft.stderr.contains(": no account left of the 4 selected by --ou Root/Apps"), "\(noneLeft.stderr)")
+        let excludedAll = try fleetform(["status", "--exclude-ou", "Root/Apps"])
+        #expect(excludedAll.exitCode == 64)
+        #expect(excludedAll.stderr.contains("--exclude-ou Root/Apps: no account left of the 4"), "\(excludedAll.stderr)")
+        let narrowed = try fleetform(["status", "--json", "--exclude-account", ids[0]])
+        #expect(narrowed.exitCode == 0)
+        #expect(!narrowed.stdout.contains(ids[0]) && narrowed.stdout.contains(ids[1]))
+        #expect(try fleetform(["export", "--exclude-account", "12"]).exitCode == 64)
+        #expect(try fleetform(["export", "--ou", "Root/Nowhere"]).stderr.contains("--ou Root/Nowhere: no enabled account matches"))
         let badTolerance = try fleetform(["apply", "--failure-tolerance", "lots"])
         #expect(badTolerance.exitCode == 64)
         // --adopt needs the template to say which resource is which IAM object.

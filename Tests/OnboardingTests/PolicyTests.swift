@@ -72,6 +72,55 @@ import Testing
         }
     }
 
+    /// `--tag` (all must match, by value or by key), then `--exclude-account` and
+    /// `--exclude-ou`, after `--account` / `--ou`; each filter's own failure names it.
+    @Test func selectionByTagsAndExclusions() throws {
+        let accounts = [
+            record("000000000001", ou: "Root/Workloads/Prod", tags: ["team": "payments", "env": "prod", "pci": ""]),
+            record("000000000002", ou: "Root/Workloads/Dev", tags: ["team": "payments", "env": "dev"]),
+            record("000000000003", ou: "Root/Workloads/Prod", tags: ["team": "search", "env": "prod"]),
+            record("000000000004", ou: "Root/Security", tags: ["team": "security"]),
+            record("000000000005", ou: "Root/Workloads/Prod", enabled: false, tags: ["team": "payments", "env": "prod"]),
+        ]
+        func ids(_ selection: AccountSelection) throws -> [String] {
+            try selection.apply(to: accounts).map(\.accountID)
+        }
+        let tag = { (text: String) in AccountSelection.TagFilter(text)! }
+        #expect(try ids(.init(tags: [tag("team=payments")])) == ["000000000001", "000000000002"])
+        #expect(try ids(.init(tags: [tag("team=payments"), tag("env=prod")])) == ["000000000001"])
+        #expect(try ids(.init(tags: [tag("env")])) == ["000000000001", "000000000002", "000000000003"])
+        #expect(try ids(.init(tags: [tag("pci")])) == ["000000000001"])
+        #expect(try ids(.init(tags: [tag("pci=")])) == ["000000000001"])
+        #expect(try ids(.init(ouPrefixes: ["Root/Workloads"], tags: [tag("env=prod")])) == ["000000000001", "000000000003"])
+        #expect(try ids(.init(excludedAccountIDs: ["000000000002"])) == ["000000000001", "000000000003", "000000000004"])
+        #expect(try ids(.init(excludedOUPrefixes: ["Root/Workloads/Prod"])) == ["000000000002", "000000000004"])
+        #expect(try ids(.init(ouPrefixes: ["Root/Workloads"], tags: [tag("team=payments")],
+                              excludedAccountIDs: ["000000000001"])) == ["000000000002"])
+        #expect(AccountSelection.TagFilter("") == nil)
+        #expect(AccountSelection.TagFilter("=x") == nil)
+        #expect(AccountSelection.TagFilter("a=b=c") == .init(key: "a", value: "b=c"))
+
+        func refusal(_ selection: AccountSelection) -> String? {
+            do {
+                _ = try selection.apply(to: accounts)
+                return nil
+            } catch {
+                return error.description
+            }
+        }
+        #expect(refusal(.init(ouPrefixes: ["Root/Sandbox"])) == "--ou Root/Sandbox: no enabled account matches")
+        #expect(refusal(.init(ouPrefixes: ["Root/Security"], tags: [tag("team=payments")]))
+            == "--tag team=payments: no account left of the 1 selected by --ou Root/Security")
+        #expect(refusal(.init(tags: [tag("team=payments"), tag("env=qa")]))
+            == "--tag env=qa: no account left of the 2 selected by all enabled accounts --tag team=payments")
+        #expect(refusal(.init(tags: [tag("team=search")], excludedAccountIDs: ["000000000003"]))
+            == "--exclude-account 000000000003: no account left of the 1 selected by all enabled accounts --tag team=search")
+        #expect(refusal(.init(ouPrefixes: ["Root/Workloads/Prod"], excludedOUPrefixes: ["Root/Workloads"]))
+            == "--exclude-ou Root/Workloads: no account left of the 2 selected by --ou Root/Workloads/Prod")
+        // The disabled account is never selected, by tag or otherwise.
+        #expect(try !ids(.init(tags: [tag("team=payments")])).contains("000000000005"))
+    }
+
     @Test func runIDsSortByTime() {
         let earlier = RunID.make(at: Date(timeIntervalSince1970: 1_800_000_000))
         let later = RunID.make(at: Date(timeIntervalSince1970: 1_800_000_061))
@@ -87,11 +136,11 @@ import Testing
         #expect(values["tags"] == .object(.init(members: [.init("team", .string("t"))])))
     }
 
-    private func record(_ id: String, ou: String, enabled: Bool = true) -> AccountRecord {
+    private func record(_ id: String, ou: String, enabled: Bool = true, tags: [String: String] = ["team": "t"]) -> AccountRecord {
         AccountRecord(
             accountID: id, name: "acct-\(id)", email: nil, ouPath: ou, region: "us-east-1",
             roleName: "terraform-akeyless-role", accessRoleName: "OrganizationAccountAccessRole",
-            managementAccountID: "123456789012", tags: ["team": "t"], enabled: enabled, organizationState: nil, source: .file,
+            managementAccountID: "123456789012", tags: tags, enabled: enabled, organizationState: nil, source: .file,
             createdAt: "2026-01-01T00:00:00Z", updatedAt: "2026-01-01T00:00:00Z")
     }
 }

@@ -2,7 +2,9 @@ import ArgumentParser
 import Inventory
 import Onboarding
 
-/// `--account ID`… and `--ou PATH_PREFIX`…: which accounts a command works on.
+/// `--account ID`…, `--ou PATH_PREFIX`…, `--exclude-account ID`… and
+/// `--exclude-ou PATH_PREFIX`…: which accounts a command works on. (`--tag` waits for
+/// selection tags of their own: the inventory's `tags` are the template's resource tags.)
 struct SelectionOptions: ParsableArguments {
     @Option(name: .customLong("account"), help: ArgumentHelp(
         "Only this account (repeatable).", valueName: "id"))
@@ -12,17 +14,29 @@ struct SelectionOptions: ParsableArguments {
         "Only accounts under this OU path, e.g. Root/Workloads/Prod (repeatable).", valueName: "path-prefix"))
     var ous: [String] = []
 
+    @Option(name: .customLong("exclude-account"), help: ArgumentHelp(
+        "Leave this account out (repeatable; applied after the filters above).", valueName: "id"))
+    var excludedAccounts: [String] = []
+
+    @Option(name: .customLong("exclude-ou"), help: ArgumentHelp(
+        "Leave out the accounts under this OU path (repeatable).", valueName: "path-prefix"))
+    var excludedOUs: [String] = []
+
     func validate() throws {
-        for id in accounts where AccountFieldRules.accountIDProblem(id) != nil {
-            throw ValidationError("--account \(id): must be a 12-digit account ID")
+        for (flag, ids) in [("--account", accounts), ("--exclude-account", excludedAccounts)] {
+            for id in ids where AccountFieldRules.accountIDProblem(id) != nil {
+                throw ValidationError("\(flag) \(id): must be a 12-digit account ID")
+            }
         }
-        for ou in ous where AccountFieldRules.ouPathProblem(ou.hasSuffix("/") ? String(ou.dropLast()) : ou) != nil {
-            throw ValidationError("--ou \(ou): must be an OU path starting at Root, like Root/Workloads")
+        for (flag, paths) in [("--ou", ous), ("--exclude-ou", excludedOUs)] {
+            for ou in paths where AccountFieldRules.ouPathProblem(ou.hasSuffix("/") ? String(ou.dropLast()) : ou) != nil {
+                throw ValidationError("\(flag) \(ou): must be an OU path starting at Root, like Root/Workloads")
+            }
         }
     }
 
     var selection: AccountSelection {
-        AccountSelection(accountIDs: accounts, ouPrefixes: ous)
+        AccountSelection(accountIDs: accounts, ouPrefixes: ous, excludedAccountIDs: excludedAccounts, excludedOUPrefixes: excludedOUs)
     }
 }
 

@@ -10,6 +10,8 @@ struct StatusCommand: AsyncParsableCommand {
         abstract: "Show each enabled account's onboarding status and role ARN."
     )
 
+    @OptionGroup(title: "Selection") var selection: SelectionOptions
+
     @Flag(help: "Only accounts whose latest job failed or was interrupted (what `retry` would run).")
     var failed = false
 
@@ -36,7 +38,13 @@ struct StatusCommand: AsyncParsableCommand {
         repeat {
             // A run whose fleetform died must not show its accounts as running forever.
             database.recoverAbandonedRunsAsReader()
-            var statuses = try database.accountStandings()
+            var statuses: [AccountStanding]
+            do {
+                statuses = try selection.selection.narrow(try database.accountStandings(), accountID: \.accountID,
+                                                          database: database)
+            } catch {
+                throw CommandFailure(OnboardingFailure(error))
+            }
             if failed {
                 statuses.removeAll { $0.status != .failed && $0.status != .interrupted }
             }
