@@ -110,7 +110,7 @@ import Testing
             {"run_id": "20261202-000000-ab12", "command": "plan", "outcome": "failed", "counts": {"succeeded": 1, "failed": 1, "interrupted": 0, "skipped": 0}, "changes": {"add": 0, "change": 2, "destroy": 0, "import": 4}, "accounts": [
               {"account_id": "012345678901", "name": "Zürich \u0007", "operation": "plan", "status": "succeeded", "role_arn": null, "changes": {"add": 0, "change": 2, "destroy": 0, "import": 4}, "adopted": ["role", "policy", "attachment", "instance_profile"], "error": null, "skip_reason": null},
               {"account_id": "000000000002", "name": "b", "operation": "plan", "status": "failed", "role_arn": null, "changes": null, "adopted": [], "error": "cannot adopt role r in 000000000002: its path is /legacy/", "skip_reason": null}
-            ]}
+            ], "akeyless": null}
 
             """#)
         #expect(ProgressPrinter.line(for: adopted).hasSuffix("+0 ~2 -0 ⇣4  would adopt role, policy, attachment, instance_profile"))

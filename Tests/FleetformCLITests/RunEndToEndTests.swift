@@ -119,9 +119,22 @@ import TestSupport
         }
 
         try control.fail(ids[1])
-        let apply = try run(["apply", "--akeyless", "--template", template, "--skip-preflight"])
+        let apply = try run(["apply", "--akeyless", "--json", "--template", template, "--skip-preflight"])
         #expect(apply.exitCode == 1, "\(apply.stdout)\(apply.stderr)")
-        #expect(apply.stdout.contains("akeyless sync: 3 accounts: 3 synced"), "\(apply.stdout)")
+        // --json: one document on stdout, progress and the summaries on stderr.
+        #expect(apply.stderr.contains("akeyless sync: 3 accounts: 3 synced"), "\(apply.stderr)")
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(apply.stdout.utf8)) as? [String: Any],
+                                    "\(apply.stdout)")
+        #expect(document["command"] as? String == "apply")
+        #expect(document["outcome"] as? String == "failed")
+        #expect(document["counts"] as? [String: Int] == ["succeeded": 3, "failed": 1, "interrupted": 0, "skipped": 0])
+        let failedAccount = (document["accounts"] as? [[String: Any]])?.first { $0["status"] as? String == "failed" }
+        #expect(failedAccount?["account_id"] as? String == ids[1])
+        #expect((failedAccount?["error"] as? String)?.contains("AccessDenied") == true)
+        let synced = try #require(document["akeyless"] as? [String: Any])
+        #expect(synced["synced"] as? Int == 3)
+        #expect(synced["failed"] as? Int == 0)
+        #expect(synced["writes"] as? Int == 4)
         let waiting = try #require(try akeylessOf(ids[1]))
         #expect(waiting["status"] as? String == "pending")
         #expect(waiting["access_id"] is NSNull)

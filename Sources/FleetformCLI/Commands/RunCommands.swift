@@ -21,6 +21,8 @@ struct ApplyCommand: AsyncParsableCommand {
     @Flag(help: "Run accounts that are already up to date too.") var force = false
     @OptionGroup var adoption: AdoptOption
     @Flag(help: "Then sync the accounts that succeeded with Akeyless (see `akeyless sync`).") var akeyless = false
+    @Flag(help: "Print the result as one JSON document on stdout (progress and the summary go to stderr).")
+    var json = false
     @OptionGroup(title: "Akeyless (with --akeyless)") var akeylessConnection: AkeylessConnectionOptions
     @OptionGroup(title: "Akeyless items (with --akeyless)") var akeylessPlacement: AkeylessPlacementOptions
     @OptionGroup(title: "Global options") var global: GlobalOptions
@@ -31,7 +33,8 @@ struct ApplyCommand: AsyncParsableCommand {
         try await RunDriver(global: global).execute(FleetRun.Request(
             command: .apply, selection: selection.selection, template: template.name, settings: run.settings,
             force: force, allowTemplateSwitch: template.switchTemplate, adopt: adoption.adopt,
-            akeyless: AkeylessRunOptions(connection: akeylessConnection.connection(), sync: akeyless ? settings : nil)))
+            akeyless: AkeylessRunOptions(connection: akeylessConnection.connection(), sync: akeyless ? settings : nil)),
+            json: json)
     }
 }
 
@@ -73,12 +76,14 @@ struct RetryCommand: AsyncParsableCommand {
     @OptionGroup(title: "Run") var run: RunOptions
     @OptionGroup var adoption: AdoptOption
     @OptionGroup(title: "Akeyless") var akeylessConnection: AkeylessConnectionOptions
+    @Flag(help: "Print the result as one JSON document on stdout (progress and the summary go to stderr).")
+    var json = false
     @OptionGroup(title: "Global options") var global: GlobalOptions
 
     func run() async throws {
         try await RunDriver(global: global).execute(FleetRun.Request(
             command: .retry, selection: selection.selection, settings: run.settings, adopt: adoption.adopt,
-            akeyless: AkeylessRunOptions(connection: akeylessConnection.connection())))
+            akeyless: AkeylessRunOptions(connection: akeylessConnection.connection())), json: json)
     }
 }
 
@@ -97,6 +102,8 @@ struct DestroyCommand: AsyncParsableCommand {
     @OptionGroup var template: TemplateOption
     @Flag(help: "Do not ask for confirmation (required when not run from a terminal).") var yes = false
     @Flag(help: "Leave synced accounts' Akeyless targets and bindings in place.") var keepAkeyless = false
+    @Flag(help: "Print the result as one JSON document on stdout (progress and the summary go to stderr).")
+    var json = false
     @OptionGroup(title: "Akeyless") var akeylessConnection: AkeylessConnectionOptions
     @OptionGroup(title: "Global options") var global: GlobalOptions
 
@@ -104,7 +111,7 @@ struct DestroyCommand: AsyncParsableCommand {
         try await RunDriver(global: global).execute(FleetRun.Request(
             command: .destroy, selection: selection.selection, template: template.name, settings: run.settings,
             allowTemplateSwitch: template.switchTemplate, confirmDestroy: yes ? nil : Self.confirm,
-            akeyless: AkeylessRunOptions(connection: akeylessConnection.connection(), keep: keepAkeyless)))
+            akeyless: AkeylessRunOptions(connection: akeylessConnection.connection(), keep: keepAkeyless)), json: json)
     }
 
     /// Asks on the terminal; without one, `--yes` is required.

@@ -34,7 +34,12 @@ struct RunDriver {
             report = finished
         case .akeylessSynced(let synced):
             progress.finish()
-            StandardStreams.write(AkeylessSyncText.summary(synced, terminal: terminal))
+            if json {
+                StandardStreams.writeErrorText(AkeylessSyncText.summary(synced, terminal: terminal))
+                StandardStreams.write(RunResultJSON.render(akeylessOnly: synced, command: request.command))
+            } else {
+                StandardStreams.write(AkeylessSyncText.summary(synced, terminal: terminal))
+            }
             if stop.isStopRequested { throw CommandFailure(exitCode: ExitStatus.interrupted, lines: []) }
             if synced.failed > 0 { throw CommandFailure(exitCode: ExitStatus.failure, lines: []) }
             return

@@ -2,9 +2,10 @@ import FleetformBasics
 import Inventory
 import Onboarding
 
-/// `plan --json`: the run's result as one document, for CI to read instead of the
-/// summary text: the run, counts by status, and each account with what its plan found
-/// (`"import"` counts what `--adopt` takes over) and what it would adopt.
+/// `apply`, `plan`, `retry` and `destroy --json`: the run's result as one document, for
+/// CI to read instead of the summary text: the run, counts by status, each account with
+/// its error and what its plan found (`"import"` counts what `--adopt` takes over), and
+/// the Akeyless sync that followed (null when none did).
 enum RunResultJSON {
     static func render(_ report: RunReport) -> String {
         let counts = [JobStatus.succeeded, .failed, .interrupted, .skipped].map {
@@ -16,13 +17,38 @@ enum RunResultJSON {
             "outcome": .string(report.outcome.rawValue), "counts": .object(JSONObject(members: counts)),
             "changes": report.command == .plan ? changes(total) : .null,
             "accounts": .array(report.jobs.map(row)),
+            "akeyless": report.akeyless.map(akeyless) ?? .null,
+        ])
+    }
+
+    /// A retry that only synced Akeyless accounts.
+    static func render(akeylessOnly report: AkeylessSync.Report, command: RunCommand) -> String {
+        JSONOutput.render(["run_id": .null, "command": .string(command.rawValue),
+                           "outcome": .string(report.failed > 0 ? "failed" : "succeeded"),
+                           "counts": .object([:]), "changes": .null, "accounts": .array([]),
+                           "akeyless": akeyless(report)])
+    }
+
+    static func akeyless(_ report: AkeylessSync.Report) -> JSONValue {
+        .object([
+            "synced": JSONValue(report.accounts.count - report.failed), "failed": JSONValue(report.failed),
+            "requests": JSONValue(report.requests), "writes": JSONValue(report.writes),
+            "accounts": .array(report.accounts.map { account in
+                var error: String?
+                switch account.outcome {
+                case .synced: error = nil
+                case .failed(let text), .notStarted(let text): error = text
+                }
+                return .object(["account_id": .string(account.accountID), "target": .string(account.target),
+                                "synced": .bool(error == nil), "error": JSONValue(error)])
+            }),
         ])
     }
 
     /// A run that found nothing to do is still one document.
     static func nothingToDo(_ command: RunCommand) -> String {
         JSONOutput.render(["run_id": .null, "command": .string(command.rawValue), "outcome": .string("nothing_to_do"),
-                           "counts": .object([:]), "changes": .null, "accounts": .array([])])
+                           "counts": .object([:]), "changes": .null, "accounts": .array([]), "akeyless": .null])
     }
 
     private static func row(_ job: JobSummary) -> JSONValue {
