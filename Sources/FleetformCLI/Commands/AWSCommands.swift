@@ -204,7 +204,7 @@ struct PreflightCommand: AsyncParsableCommand {
                 StandardStreams.write("failed  \(account.accountID)  \(UnsafeText.escaped(account.name))  \(UnsafeText.escaped(reason))\n")
             }
         }
-        let seconds = String(format: "%.2f", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        let seconds = ProgressPrinter.seconds(elapsed)
         StandardStreams.write("""
             preflight: \(accounts.count - failures.count) of \(accounts.count) accounts can be entered \
             (\(result.requests) requests in \(seconds)s)

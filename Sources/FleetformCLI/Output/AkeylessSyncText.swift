@@ -26,26 +26,15 @@ enum AkeylessSyncText {
         var out = """
             akeyless sync: \(report.accounts.count) accounts: \(counts.joined(separator: ", ")) (targets: \
             \(targets.joined(separator: ", "))); \(report.requests) requests, \(report.writes) writes in \
-            \(seconds(report.elapsed))s
+            \(ProgressPrinter.seconds(report.elapsed))s
 
             """
-        let failed = report.accounts.filter { !$0.outcome.isSynced }
+        let failed = report.accounts.filter { !$0.outcome.isSuccess }
         if !failed.isEmpty {
             out += terminal.paint("\(failed.count) \(failed.count == 1 ? "account" : "accounts") not synced:", .red) + "\n"
             for account in failed { out += line(for: account) + "\n" }
             out += "Run `fleetform retry` or `fleetform akeyless sync` to sync them again.\n"
         }
         return out
-    }
-
-    static func seconds(_ duration: Duration) -> String {
-        let (whole, atto) = duration.components
-        return String(format: "%.2f", Double(whole) + Double(atto) / 1e18)
-    }
-}
-
-extension AkeylessSync.Outcome {
-    var isSynced: Bool {
-        if case .synced = self { true } else { false }
     }
 }

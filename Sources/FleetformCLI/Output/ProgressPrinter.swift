@@ -95,7 +95,7 @@ final class ProgressPrinter: Sendable {
             print("akeyless sync: \(accounts) \(accounts == 1 ? "account" : "accounts")")
         case .akeylessAccountSynced(let outcome):
             // On a terminal only what needs attention; the summary counts the rest.
-            if !isTTY || !outcome.outcome.isSynced { print(AkeylessSyncText.line(for: outcome)) }
+            if !isTTY || !outcome.outcome.isSuccess { print(AkeylessSyncText.line(for: outcome)) }
         case .akeylessSyncFinished:
             break
         }
@@ -166,6 +166,12 @@ final class ProgressPrinter: Sendable {
 
     static func format(_ changes: PlanChanges) -> String {
         changes.summary
+    }
+
+    /// `3.14`: seconds with two decimals, for the lines that report what a command cost.
+    static func seconds(_ duration: Duration) -> String {
+        let (whole, atto) = duration.components
+        return String(format: "%.2f", Double(whole) + Double(atto) / 1e18)
     }
 
     static func format(_ duration: Duration) -> String {

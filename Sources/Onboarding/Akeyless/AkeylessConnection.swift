@@ -25,11 +25,8 @@ public struct AkeylessConnection: Sendable, Equatable {
 
     /// A client logged in once: wrong or missing credentials are one error for the
     /// command (`akeyless: <why>`), found before any account is touched.
-    ///
-    /// - Parameter recordedURL: where the accounts were synced before, used when neither
-    ///   the flag nor `AKEYLESS_API_URL` says: a destroy must unbind them where they are.
-    func connect(environment: [String: String], recordedURL: String? = nil) async throws(OnboardingFailure) -> AkeylessAPI {
-        let api = try client(environment: environment, recordedURL: recordedURL)
+    func connect(environment: [String: String]) async throws(OnboardingFailure) -> AkeylessAPI {
+        let api = try client(environment: environment)
         do {
             try await api.authenticate()
         } catch {
@@ -74,11 +71,7 @@ public struct AkeylessConnection: Sendable, Equatable {
         return clients
     }
 
-    func client(environment: [String: String], recordedURL: String? = nil) throws(OnboardingFailure) -> AkeylessAPI {
-        var environment = environment
-        if (environment[AkeylessEndpoint.environmentVariable] ?? "").isEmpty, let recordedURL {
-            environment[AkeylessEndpoint.environmentVariable] = recordedURL
-        }
+    func client(environment: [String: String]) throws(OnboardingFailure) -> AkeylessAPI {
         let wantsAWS = (accessType ?? environment[AkeylessLogin.accessTypeVariable]) == AkeylessLogin.AccessType.awsIAM.rawValue
         var credentials: (@Sendable () async throws -> AWSCredentials)?
         var region: String?

@@ -83,7 +83,7 @@ public struct AkeylessSync: Sendable {
         public var elapsed: Duration
 
         public var failed: Int {
-            accounts.count { if case .synced = $0.outcome { false } else { true } }
+            accounts.count { !$0.outcome.isSuccess }
         }
 
         public func count(target change: Change) -> Int {
@@ -315,7 +315,7 @@ public struct AkeylessSync: Sendable {
 }
 
 extension AkeylessSync.Outcome {
-    var isSuccess: Bool {
+    public var isSuccess: Bool {
         if case .synced = self { true } else { false }
     }
 }
