@@ -25,7 +25,10 @@ The control file is JSON, for example::
 
 It is read again on every request, so a test lifts a fault by rewriting it
 (write it atomically: a half-written file counts as "no faults" and is logged).
-A missing control file means no faults. Every injected fault is logged on
+A missing control file means no faults. Throttling draws from one random
+generator seeded with ``--seed`` (default 1, whose first draw throttles at any
+``throttle_percent`` above 14), so a test that needs at least one fault gets
+it on every run instead of 99 runs in 100. Every injected fault is logged on
 stderr as one line starting with ``INJECTED``, every forwarded request as one
 line ``FORWARD <method> <operation>``.
 """
@@ -156,7 +159,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             percent = float(percent)
         except (TypeError, ValueError):
             percent = 0
-        if percent > 0 and random.uniform(0, 100) < percent:
+        if percent > 0 and self.server.draw() < percent:
             target = self.headers.get("X-Amz-Target")
             if target:
                 # Organizations throttles with TooManyRequestsException (HTTP 400).
@@ -252,12 +255,22 @@ class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
+    def seed(self, seed):
+        self._random = random.Random(seed)
+        self._random_lock = threading.Lock()
+
+    def draw(self):
+        """The next number in [0, 100) of the seeded sequence, whichever thread asks."""
+        with self._random_lock:
+            return self._random.uniform(0, 100)
+
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--upstream", required=True, help="http://HOST:PORT of moto_server")
     parser.add_argument("--control", required=True, help="path of the JSON control file")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=1, help="seed of the throttling draws")
     args = parser.parse_args()
 
     upstream = urllib.parse.urlsplit(args.upstream)
@@ -265,6 +278,7 @@ def main():
     server.upstream_host = upstream.hostname or "127.0.0.1"
     server.upstream_port = upstream.port or 80
     server.control_path = args.control
+    server.seed(args.seed)
 
     sys.stdout.write(f"PORT {server.server_address[1]}\n")
     sys.stdout.flush()
