@@ -63,6 +63,13 @@ public struct RunReport: Sendable, Equatable {
     public var hasChanges: Bool {
         command == .plan && jobs.contains { $0.changes?.hasChanges == true }
     }
+
+    /// Every account was up to date (or had nothing to destroy) and nothing was synced:
+    /// the run changed nothing and started no terraform. A scheduled run like that is
+    /// not worth a message in a channel.
+    public var startedNothing: Bool {
+        akeyless == nil && jobs.allSatisfy { $0.status == .skipped && $0.skipReason?.failsTheRun == false }
+    }
 }
 
 /// What a run tells the user on the way, beside its progress.

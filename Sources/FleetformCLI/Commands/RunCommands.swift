@@ -25,6 +25,7 @@ struct ApplyCommand: AsyncParsableCommand {
     var json = false
     @OptionGroup(title: "Akeyless (with --akeyless)") var akeylessConnection: AkeylessConnectionOptions
     @OptionGroup(title: "Akeyless items (with --akeyless)") var akeylessPlacement: AkeylessPlacementOptions
+    @OptionGroup(title: "Notifications") var notify: NotifyOptions
     @OptionGroup(title: "Global options") var global: GlobalOptions
 
     func run() async throws {
@@ -34,7 +35,7 @@ struct ApplyCommand: AsyncParsableCommand {
             command: .apply, selection: selection.selection, template: template.name, settings: run.settings,
             force: force, allowTemplateSwitch: template.switchTemplate, adopt: adoption.adopt,
             akeyless: AkeylessRunOptions(connection: akeylessConnection.connection(), sync: akeyless ? settings : nil)),
-            json: json)
+            json: json, notifier: try notify.notifier())
     }
 }
 
@@ -53,12 +54,14 @@ struct PlanCommand: AsyncParsableCommand {
     @Flag(help: "Print the result as one JSON document on stdout (progress and the summary go to stderr).")
     var json = false
     @OptionGroup var adoption: AdoptOption
+    @OptionGroup(title: "Notifications") var notify: NotifyOptions
     @OptionGroup(title: "Global options") var global: GlobalOptions
 
     func run() async throws {
         try await RunDriver(global: global).execute(FleetRun.Request(
             command: .plan, selection: selection.selection, template: template.name, settings: run.settings,
-            allowTemplateSwitch: template.switchTemplate, adopt: adoption.adopt), detailedExitCode: detailedExitcode, json: json)
+            allowTemplateSwitch: template.switchTemplate, adopt: adoption.adopt), detailedExitCode: detailedExitcode, json: json,
+            notifier: try notify.notifier())
     }
 }
 
@@ -78,12 +81,14 @@ struct RetryCommand: AsyncParsableCommand {
     @OptionGroup(title: "Akeyless") var akeylessConnection: AkeylessConnectionOptions
     @Flag(help: "Print the result as one JSON document on stdout (progress and the summary go to stderr).")
     var json = false
+    @OptionGroup(title: "Notifications") var notify: NotifyOptions
     @OptionGroup(title: "Global options") var global: GlobalOptions
 
     func run() async throws {
         try await RunDriver(global: global).execute(FleetRun.Request(
             command: .retry, selection: selection.selection, settings: run.settings, adopt: adoption.adopt,
-            akeyless: AkeylessRunOptions(connection: akeylessConnection.connection())), json: json)
+            akeyless: AkeylessRunOptions(connection: akeylessConnection.connection())), json: json,
+            notifier: try notify.notifier())
     }
 }
 
@@ -105,13 +110,15 @@ struct DestroyCommand: AsyncParsableCommand {
     @Flag(help: "Print the result as one JSON document on stdout (progress and the summary go to stderr).")
     var json = false
     @OptionGroup(title: "Akeyless") var akeylessConnection: AkeylessConnectionOptions
+    @OptionGroup(title: "Notifications") var notify: NotifyOptions
     @OptionGroup(title: "Global options") var global: GlobalOptions
 
     func run() async throws {
         try await RunDriver(global: global).execute(FleetRun.Request(
             command: .destroy, selection: selection.selection, template: template.name, settings: run.settings,
             allowTemplateSwitch: template.switchTemplate, confirmDestroy: yes ? nil : Self.confirm,
-            akeyless: AkeylessRunOptions(connection: akeylessConnection.connection(), keep: keepAkeyless)), json: json)
+            akeyless: AkeylessRunOptions(connection: akeylessConnection.connection(), keep: keepAkeyless)), json: json,
+            notifier: try notify.notifier())
     }
 
     /// Asks on the terminal; without one, `--yes` is required.

@@ -1,3 +1,4 @@
+import FleetformBasics
 import Foundation
 import Inventory
 import Onboarding
@@ -10,7 +11,11 @@ struct RunDriver {
 
     /// - Parameter json: print the run's result as one JSON document on stdout, and
     ///   progress and the summary on stderr.
-    func execute(_ request: FleetRun.Request, detailedExitCode: Bool = false, json: Bool = false) async throws {
+    /// - Parameter notifier: where the same document goes at the end of a run; not used
+    ///   when the run started nothing (every account up to date), so an hourly schedule
+    ///   with nothing new stays quiet in the channel.
+    func execute(_ request: FleetRun.Request, detailedExitCode: Bool = false, json: Bool = false,
+                 notifier: RunNotifier? = nil) async throws {
         let database = try global.openDatabase()
         let terminal = global.terminal()
         let stop = StopController()
@@ -34,12 +39,14 @@ struct RunDriver {
             report = finished
         case .akeylessSynced(let synced):
             progress.finish()
+            let document = RunResultJSON.document(akeylessOnly: synced, command: request.command)
             if json {
                 StandardStreams.writeErrorText(AkeylessSyncText.summary(synced, terminal: terminal))
-                StandardStreams.write(RunResultJSON.render(akeylessOnly: synced, command: request.command))
+                StandardStreams.write(JSONOutput.render(document))
             } else {
                 StandardStreams.write(AkeylessSyncText.summary(synced, terminal: terminal))
             }
+            await notify(notifier, document, text: RunNotificationText.render(akeylessOnly: synced, command: request.command))
             if stop.isStopRequested { throw CommandFailure(exitCode: ExitStatus.interrupted, lines: []) }
             if synced.failed > 0 { throw CommandFailure(exitCode: ExitStatus.failure, lines: []) }
             return
@@ -57,12 +64,14 @@ struct RunDriver {
         progress.finish()
         var summary = RunSummaryText.render(report, terminal: terminal)
         if let akeyless = report.akeyless { summary += AkeylessSyncText.summary(akeyless, terminal: terminal) }
+        let document = RunResultJSON.document(report)
         if json {
             StandardStreams.writeErrorText(summary)
-            StandardStreams.write(RunResultJSON.render(report))
+            StandardStreams.write(JSONOutput.render(document))
         } else {
             StandardStreams.write(summary)
         }
+        if !report.startedNothing { await notify(notifier, document, text: RunNotificationText.render(report)) }
         if report.outcome == .succeeded, let akeyless = report.akeyless, akeyless.failed > 0 {
             throw CommandFailure(exitCode: ExitStatus.failure, lines: [])
         }
@@ -72,6 +81,14 @@ struct RunDriver {
         case .succeeded:
             if detailedExitCode, report.hasChanges { throw CommandFailure(exitCode: ExitStatus.planHasChanges, lines: []) }
         }
+    }
+
+    /// Posts the result; a destination that did not take it is a warning on stderr,
+    /// never a change of the exit code.
+    private func notify(_ notifier: RunNotifier?, _ document: JSONObject, text: String) async {
+        guard let notifier else { return }
+        let failures = await notifier.deliver(document, text: text)
+        if !failures.isEmpty { StandardStreams.writeError(failures.map { "fleetform: \($0)" }) }
     }
 }
 

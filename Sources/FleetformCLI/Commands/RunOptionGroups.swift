@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Inventory
 import Onboarding
 
@@ -101,4 +102,34 @@ struct TemplateOption: ParsableArguments {
 
     /// As recorded in runs: the built-in name, or the directory's absolute path.
     var name: String { TemplateCatalog.name(forDirectory: template) }
+}
+
+/// `--notify URL`… and `--notify-timeout`: where a run's result is posted at its end.
+struct NotifyOptions: ParsableArguments {
+    @Option(name: .customLong("notify"), help: ArgumentHelp(
+        "POST the run's result (the --json document with a `text` line for Slack or Teams) to this webhook at the end "
+            + "(repeatable; also FLEETFORM_NOTIFY_URL, which keeps the URL's secret off the command line).",
+        valueName: "url"))
+    var urls: [String] = []
+
+    @Option(help: ArgumentHelp(
+        "Seconds the notification may add to the end of the run, retries included; a notification not delivered by then is a warning.",
+        valueName: "seconds"))
+    var notifyTimeout = Int(RunNotifier.defaultTimeout.components.seconds)
+
+    func validate() throws {
+        if notifyTimeout < 1 { throw ValidationError("--notify-timeout \(notifyTimeout): must be at least 1") }
+    }
+
+    /// Nil when neither the flag nor the variable names a destination.
+    func notifier() throws -> RunNotifier? {
+        let destinations: [NotifyDestination]
+        do {
+            destinations = try RunNotifier.destinations(flags: urls, environment: ProcessInfo.processInfo.environment)
+        } catch {
+            throw CommandFailure(error)
+        }
+        guard !destinations.isEmpty else { return nil }
+        return RunNotifier(destinations: destinations, timeout: .seconds(notifyTimeout))
+    }
 }

@@ -8,25 +8,30 @@ import Onboarding
 /// the Akeyless sync that followed (null when none did).
 enum RunResultJSON {
     static func render(_ report: RunReport) -> String {
+        JSONOutput.render(document(report))
+    }
+
+    /// The document itself: what `--json` prints and `--notify` posts.
+    static func document(_ report: RunReport) -> JSONObject {
         let counts = [JobStatus.succeeded, .failed, .interrupted, .skipped].map {
             JSONObject.Member($0.rawValue, JSONValue(report.count($0)))
         }
         let total = report.jobs.compactMap(\.changes).reduce(PlanChanges.none, +)
-        return JSONOutput.render([
+        return [
             "run_id": .string(report.runID), "command": .string(report.command.rawValue),
             "outcome": .string(report.outcome.rawValue), "counts": .object(JSONObject(members: counts)),
             "changes": report.command == .plan ? changes(total) : .null,
             "accounts": .array(report.jobs.map(row)),
             "akeyless": report.akeyless.map(akeyless) ?? .null,
-        ])
+        ]
     }
 
     /// A retry that only synced Akeyless accounts.
-    static func render(akeylessOnly report: AkeylessSync.Report, command: RunCommand) -> String {
-        JSONOutput.render(["run_id": .null, "command": .string(command.rawValue),
-                           "outcome": .string(report.failed > 0 ? "failed" : "succeeded"),
-                           "counts": .object([:]), "changes": .null, "accounts": .array([]),
-                           "akeyless": akeyless(report)])
+    static func document(akeylessOnly report: AkeylessSync.Report, command: RunCommand) -> JSONObject {
+        ["run_id": .null, "command": .string(command.rawValue),
+         "outcome": .string(report.failed > 0 ? "failed" : "succeeded"),
+         "counts": .object([:]), "changes": .null, "accounts": .array([]),
+         "akeyless": akeyless(report)]
     }
 
     static func akeyless(_ report: AkeylessSync.Report) -> JSONValue {
