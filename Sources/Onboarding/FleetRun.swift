@@ -41,12 +41,17 @@ public struct FleetRun: Sendable {
         /// How Akeyless is reached, whether to sync after an apply, whether a destroy
         /// leaves the accounts' Akeyless items in place.
         public var akeyless: AkeylessRunOptions
+        /// Read the organization first (`apply --discover`), under the run lock, so the
+        /// run covers accounts that joined since and leaves out those that left or were
+        /// suspended (disabled, never destroyed).
+        public var discovery: InventoryDiscovery.Request?
 
         public init(command: RunCommand, selection: AccountSelection, template: String = TerraformTemplate.builtInName,
                     settings: RunSettings, force: Bool = false, allowTemplateSwitch: Bool = false, adopt: Bool = false,
                     confirmDestroy: (@Sendable (Int) throws(OnboardingFailure) -> Void)? = nil,
-                    akeyless: AkeylessRunOptions = AkeylessRunOptions()) {
+                    akeyless: AkeylessRunOptions = AkeylessRunOptions(), discovery: InventoryDiscovery.Request? = nil) {
             self.adopt = adopt
+            self.discovery = discovery
             self.akeyless = akeyless
             self.command = command
             self.selection = selection
@@ -89,6 +94,10 @@ public struct FleetRun: Sendable {
         }
         if let kind = home.networkFileSystem() {
             events(.notice(.homeOnNetworkFileSystem(path: home.url.path, kind: kind)))
+        }
+        if let discovery = request.discovery {
+            let discovered = try await InventoryDiscovery(database: database, environment: environment).execute(discovery)
+            events(.inventoryDiscovered(discovered))
         }
 
         let jobs = try plannedJobs(request)

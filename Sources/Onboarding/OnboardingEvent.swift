@@ -4,6 +4,8 @@ import Inventory
 /// What a run reports as it goes, for the command line to show. The scheduler never
 /// prints: a progress line, a log or a test can all consume the same events.
 public enum OnboardingEvent: Sendable {
+    /// `apply --discover` read the organization and recorded it, before choosing the jobs.
+    case inventoryDiscovered(InventoryDiscovery.Result)
     /// The run exists; `toRun` jobs will start terraform, `upToDate` were skipped.
     case runStarted(runID: String, command: RunCommand, selected: Int, toRun: Int, upToDate: Int, parallel: Int)
     /// The access roles of the accounts about to run were checked; `failed` cannot be entered.

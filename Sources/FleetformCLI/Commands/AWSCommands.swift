@@ -49,11 +49,7 @@ struct InventoryDiscoverCommand: AsyncParsableCommand {
         } catch {
             throw CommandFailure(error)
         }
-        StandardStreams.write("""
-            discovered \(result.discovered) accounts (\(result.enabled) enabled) in \(result.organizationalUnits) OUs \
-            with \(result.requests) requests: \(result.recorded)
-
-            """)
+        StandardStreams.write(DiscoveryText.line(result) + "\n")
     }
 }
 

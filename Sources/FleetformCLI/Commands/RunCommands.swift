@@ -20,6 +20,7 @@ struct ApplyCommand: AsyncParsableCommand {
     @OptionGroup var template: TemplateOption
     @Flag(help: "Run accounts that are already up to date too.") var force = false
     @OptionGroup var adoption: AdoptOption
+    @OptionGroup(title: "Discovery (with --discover)") var discovery: DiscoverFirstOptions
     @Flag(help: "Then sync the accounts that succeeded with Akeyless (see `akeyless sync`).") var akeyless = false
     @Flag(help: "Print the result as one JSON document on stdout (progress and the summary go to stderr).")
     var json = false
@@ -34,7 +35,8 @@ struct ApplyCommand: AsyncParsableCommand {
         try await RunDriver(global: global).execute(FleetRun.Request(
             command: .apply, selection: selection.selection, template: template.name, settings: run.settings,
             force: force, allowTemplateSwitch: template.switchTemplate, adopt: adoption.adopt,
-            akeyless: AkeylessRunOptions(connection: akeylessConnection.connection(), sync: akeyless ? settings : nil)),
+            akeyless: AkeylessRunOptions(connection: akeylessConnection.connection(), sync: akeyless ? settings : nil),
+            discovery: discovery.request),
             json: json, notifier: try notify.notifier())
     }
 }

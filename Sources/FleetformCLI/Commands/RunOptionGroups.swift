@@ -133,3 +133,46 @@ struct NotifyOptions: ParsableArguments {
         return RunNotifier(destinations: destinations, timeout: .seconds(notifyTimeout))
     }
 }
+
+/// `apply --discover` and the discovery's own options (`inventory discover`'s, with
+/// `--discover-ou` for its `--ou`, which here selects by OU path).
+struct DiscoverFirstOptions: ParsableArguments {
+    @Flag(help: ArgumentHelp(
+        "Discover the organization first (as `inventory discover --prune`), then apply to what is new, changed or failed.",
+        discussion: "Accounts that left the organization or are no longer ACTIVE are disabled, never destroyed."))
+    var discover = false
+
+    @Option(name: .customLong("discover-ou"), help: ArgumentHelp(
+        "With --discover: only this OU's subtree (repeatable).", valueName: "ou-id"))
+    var ouIDs: [String] = []
+
+    @Flag(help: "With --discover: enable accounts that are not ACTIVE.") var includeSuspended = false
+    @Flag(help: "With --discover: enable the management account itself.") var includeManagement = false
+
+    @Option(name: .customLong("discover-region"), help: ArgumentHelp(
+        "With --discover: region of newly discovered accounts (default: the AWS region, else us-east-1).", valueName: "region"))
+    var region: String?
+
+    func validate() throws {
+        if !discover {
+            for (flag, given) in [("--discover-ou", !ouIDs.isEmpty), ("--include-suspended", includeSuspended),
+                                  ("--include-management", includeManagement), ("--discover-region", region != nil)] where given {
+                throw ValidationError("\(flag) needs --discover")
+            }
+        }
+        for id in ouIDs where !(id.hasPrefix("ou-") || id.hasPrefix("r-")) {
+            throw ValidationError("--discover-ou \(id): must be an OU ID like ou-ab12-cd34ef56")
+        }
+        if let region, let problem = AccountFieldRules.regionProblem(region) {
+            throw ValidationError("--discover-region: \(problem)")
+        }
+    }
+
+    /// Nil without `--discover`. Always prunes: an account that left must leave the runs.
+    var request: InventoryDiscovery.Request? {
+        guard discover else { return nil }
+        return InventoryDiscovery.Request(
+            options: .init(ouIDs: ouIDs, includeSuspended: includeSuspended, includeManagement: includeManagement),
+            prune: true, region: region)
+    }
+}

@@ -44,6 +44,8 @@ final class ProgressPrinter: Sendable {
 
     func handle(_ event: OnboardingEvent) {
         switch event {
+        case .inventoryDiscovered(let result):
+            print(DiscoveryText.line(result))
         case .runStarted(let runID, let command, let selected, let toRun, let upToDate, let parallel):
             state.withLock { state in
                 state.command = command.rawValue
