@@ -43,7 +43,9 @@ public struct RunRequest: Sendable {
 ///
 /// Jobs whose account is up to date (same config hash as its last successful apply) are
 /// skipped without starting terraform. Transient failures are retried with backoff. Once
-/// failures exceed the tolerance, or a stop is requested, no new job starts.
+/// failures exceed the tolerance, or a stop is requested, no new job starts. With
+/// `--canary` the jobs run in two phases (`RunPhases`): the canary, then the rest, which
+/// starts only if every canary succeeded and is skipped, naming the failed ones, if not.
 public struct RunScheduler: Sendable {
     public var database: InventoryDatabase
     public var layout: HomeLayout
