@@ -86,6 +86,9 @@ public struct FleetRun: Sendable {
     private func run(
         _ request: Request, stop: StopController, events: @escaping @Sendable (OnboardingEvent) -> Void
     ) async throws -> Result {
+        if let canary = request.settings.canary, canary < 1 {
+            throw OnboardingFailure(.usage, "--canary \(canary): must be at least 1")
+        }
         let layout = HomeLayout(home: home.url)
         let lock = try database.acquireRunLock(home: home.url)
         // This process holds the run lock: every run still open was cut off.
@@ -231,10 +234,13 @@ public struct RunSettings: Sendable {
     public var survivorTimeout: Duration
     public var terraformDebugLog: Bool
     public var skipPreflight: Bool
+    /// `--canary N`: this many accounts first, the rest only if all of them succeed.
+    public var canary: Int?
 
     public init(parallel: Int? = nil, failureTolerance: FailureTolerance? = nil, maxAttempts: Int = 3,
                 terraformPath: String? = nil, gracePeriod: Duration = .seconds(60), survivorTimeout: Duration = .seconds(600),
-                terraformDebugLog: Bool = false, skipPreflight: Bool = false) {
+                terraformDebugLog: Bool = false, skipPreflight: Bool = false, canary: Int? = nil) {
+        self.canary = canary
         self.parallel = parallel
         self.failureTolerance = failureTolerance
         self.maxAttempts = maxAttempts
@@ -247,6 +253,6 @@ public struct RunSettings: Sendable {
 
     func onboardingOptions(parallel: Int, force: Bool) -> OnboardingOptions {
         OnboardingOptions(parallel: parallel, failureTolerance: failureTolerance, maxAttempts: maxAttempts, force: force,
-                          terraformDebugLog: terraformDebugLog, survivorTimeout: survivorTimeout)
+                          terraformDebugLog: terraformDebugLog, survivorTimeout: survivorTimeout, canary: canary)
     }
 }

@@ -8,6 +8,12 @@ public enum OnboardingEvent: Sendable {
     case inventoryDiscovered(InventoryDiscovery.Result)
     /// The run exists; `toRun` jobs will start terraform, `upToDate` were skipped.
     case runStarted(runID: String, command: RunCommand, selected: Int, toRun: Int, upToDate: Int, parallel: Int)
+    /// `--canary`: these accounts (in the run's account order) start first; the `others`
+    /// with work start only if all of them succeed.
+    case canaryChosen(accounts: [AccountRecord], others: Int)
+    /// The canary ended: `failed` (in the run's account order) did not succeed, so the
+    /// `others` are skipped; none failed, so they start now.
+    case canaryFinished(failed: [String], others: Int)
     /// The access roles of the accounts about to run were checked; `failed` cannot be entered.
     case preflightChecked(checked: Int, failed: Int)
     /// No preflight for these accounts: their template assumes no access role (it
@@ -56,6 +62,8 @@ public struct RunReport: Sendable, Equatable {
     public var elapsed: Duration
     /// The Akeyless sync that followed (`apply --akeyless`, a retry of accounts waiting for one).
     public var akeyless: AkeylessSync.Report?
+    /// The accounts started first (`--canary`), in the run's account order; empty without.
+    public var canary: [String] = []
 
     public func count(_ status: JobStatus) -> Int {
         jobs.count { $0.status == status }

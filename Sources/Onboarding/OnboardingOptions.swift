@@ -19,12 +19,16 @@ public struct OnboardingOptions: Sendable {
     /// How long a job waits for a terraform that a killed fleetform left running on its
     /// account before it fails with a clear error instead of waiting on.
     public var survivorTimeout: Duration
+    /// `--canary N`: run this many accounts first, spread over the OUs, and the others
+    /// only if all of them succeed (see `RunPhases`); nil runs every account at once.
+    public var canary: Int?
 
     public init(
         parallel: Int, failureTolerance: FailureTolerance? = nil, maxAttempts: Int = 3, force: Bool = false,
         retryBaseDelay: Duration = .seconds(5), retryMaximumDelay: Duration = .seconds(60),
-        terraformDebugLog: Bool = false, survivorTimeout: Duration = .seconds(600)
+        terraformDebugLog: Bool = false, survivorTimeout: Duration = .seconds(600), canary: Int? = nil
     ) {
+        self.canary = canary
         self.parallel = parallel
         self.failureTolerance = failureTolerance
         self.maxAttempts = maxAttempts

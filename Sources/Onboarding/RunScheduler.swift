@@ -43,7 +43,9 @@ public struct RunRequest: Sendable {
 ///
 /// Jobs whose account is up to date (same config hash as its last successful apply) are
 /// skipped without starting terraform. Transient failures are retried with backoff. Once
-/// failures exceed the tolerance, or a stop is requested, no new job starts.
+/// failures exceed the tolerance, or a stop is requested, no new job starts. With
+/// `--canary` the jobs run in two phases (`RunPhases`): the canary, then the rest, which
+/// starts only if every canary succeeded and is skipped, naming the failed ones, if not.
 public struct RunScheduler: Sendable {
     public var database: InventoryDatabase
     public var layout: HomeLayout
@@ -110,9 +112,88 @@ public struct RunScheduler: Sendable {
         events(.runStarted(runID: runID, command: request.command, selected: records.count, toRun: toRun.count,
                            upToDate: summaries.count, parallel: request.options.parallel))
 
+        let phases = RunPhases(toRun, canary: request.options.canary)
+        try database.markCanary(phases.canary.map(\.record.jobID))
+        if !phases.canary.isEmpty {
+            events(.canaryChosen(accounts: phases.canary.map(\.account), others: phases.rest.count))
+        }
+        let context = JobContext(
+            runID: runID, database: database, layout: layout, runner: runner, renderer: renderer,
+            options: request.options, stop: stop, gate: InitGate(), events: events, survivors: survivors,
+            adoption: request.adoption)
         // A percentage tolerance is of the accounts this run attempts, not of those
         // skipped as up to date.
-        let attempted = toRun.count
+        let allowedFailures = request.options.failureTolerance?.allowedFailures(of: toRun.count)
+
+        if phases.canary.isEmpty {
+            let unstarted = try await runPhase(phases.rest, statelessDestroys: statelessDestroys, allowedFailures: allowedFailures,
+                                               request: request, context: context, summaries: &summaries)
+            try finishUnstarted(unstarted, reason: .toleranceExceeded, stop: stop, summaries: &summaries, events: events)
+        } else {
+            // Every canary is attempted, whatever the tolerance: each is the one look at its
+            // OU before the rest, and the rest wait for all of them anyway.
+            let unstartedCanaries = try await runPhase(phases.canary, statelessDestroys: [], allowedFailures: nil,
+                                                       request: request, context: context, summaries: &summaries)
+            let canaryAccounts = Set(phases.canary.map(\.account.accountID))
+            let failedAccounts = Set(summaries.filter {
+                canaryAccounts.contains($0.accountID) && $0.status != .succeeded && $0.status != .skipped
+            }.map(\.accountID))
+            let failed = phases.canary.map(\.account.accountID).filter(failedAccounts.contains)
+            if stop.isStopRequested || !failed.isEmpty {
+                var unstarted = unstartedCanaries + phases.rest
+                // A destroy with no state still had its account's Akeyless release to do,
+                // which waited for the canary too.
+                if request.release != nil, !stop.isStopRequested, !statelessDestroys.isEmpty {
+                    let stateless = Set(statelessDestroys.map(\.account.accountID))
+                    summaries.removeAll { stateless.contains($0.accountID) }
+                    unstarted += statelessDestroys
+                }
+                if !stop.isStopRequested, !unstarted.isEmpty {
+                    events(.canaryFinished(failed: failed, others: unstarted.count))
+                }
+                try finishUnstarted(unstarted, reason: .canaryFailed(accounts: failed), stop: stop, summaries: &summaries,
+                                    events: events)
+            } else {
+                if !phases.rest.isEmpty { events(.canaryFinished(failed: [], others: phases.rest.count)) }
+                let unstarted = try await runPhase(phases.rest, statelessDestroys: statelessDestroys,
+                                                   allowedFailures: allowedFailures, request: request, context: context,
+                                                   summaries: &summaries)
+                try finishUnstarted(unstarted, reason: .toleranceExceeded, stop: stop, summaries: &summaries, events: events)
+            }
+        }
+
+        let outcome: RunOutcome
+        if stop.isStopRequested || summaries.contains(where: { $0.status == .interrupted }) {
+            outcome = .interrupted
+        } else if summaries.contains(where: { $0.status == .failed })
+                    || summaries.contains(where: { $0.skipReason?.failsTheRun == true }) {
+            outcome = .failed
+        } else {
+            outcome = .succeeded
+        }
+        let recorded = try database.finishRun(runID: runID, outcome: outcome)
+        let order = Dictionary(records.enumerated().map { ($1.accountID, $0) }, uniquingKeysWith: { a, _ in a })
+        summaries.sort { (order[$0.accountID] ?? 0) < (order[$1.accountID] ?? 0) }
+        let report = RunReport(runID: runID, command: request.command, outcome: recorded, jobs: summaries,
+                               elapsed: clock.now - started, canary: phases.canary.map(\.account.accountID))
+        events(.runFinished(report))
+        return report
+    }
+
+    /// Runs one phase's jobs to their end with bounded concurrency: preflight, the
+    /// Akeyless release before destroys, then the jobs; answers the jobs that never
+    /// started (a stop, or failures beyond `allowedFailures`). Every finished job's
+    /// summary is appended to `summaries`.
+    ///
+    /// - Parameter statelessDestroys: destroys skipped for having no state, already in
+    ///   `summaries`, whose accounts are still released from Akeyless in this phase.
+    private func runPhase(
+        _ jobs: [PreparedJob], statelessDestroys: [PreparedJob], allowedFailures: Int?, request: RunRequest,
+        context: JobContext, summaries: inout [JobSummary]
+    ) async throws -> [PreparedJob] {
+        let stop = context.stop
+        let events = context.events
+        var toRun = jobs
         // Accounts that cannot be entered, or not released from Akeyless before a
         // destroy, fail now, without a terraform run.
         var earlyFailures = 0
@@ -146,17 +227,8 @@ public struct RunScheduler: Sendable {
             }
         }
 
-        let queue = JobQueue(
-            jobs: toRun,
-            allowedFailures: request.options.failureTolerance?.allowedFailures(of: attempted),
-            failures: earlyFailures)
-        let gate = InitGate()
+        let queue = JobQueue(jobs: toRun, allowedFailures: allowedFailures, failures: earlyFailures)
         let workers = min(max(request.options.parallel, 1), toRun.count)
-        let context = JobContext(
-            runID: runID, database: database, layout: layout, runner: runner, renderer: renderer,
-            options: request.options, stop: stop, gate: gate, events: events, survivors: survivors,
-            adoption: request.adoption)
-
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<workers {
                 group.addTask {
@@ -171,45 +243,34 @@ public struct RunScheduler: Sendable {
                 }
             }
         }
+        summaries.append(contentsOf: await queue.finished)
+        return await queue.remaining
+    }
 
-        // Jobs that never started: after a stop they are interrupted (retry picks them
-        // up); after too many failures they are skipped, as StackSets does.
-        let finished = await queue.finished
-        let remaining = await queue.remaining
-        if !stop.isStopRequested {
-            try database.skipJobs(remaining.map(\.record.jobID), reason: .toleranceExceeded)
+    /// Jobs that never started: after a stop they are interrupted (retry picks them up);
+    /// otherwise they are skipped for `reason` (too many failures, as StackSets does, or
+    /// a failed canary).
+    private func finishUnstarted(
+        _ jobs: [PreparedJob], reason: SkipReason, stop: StopController, summaries: inout [JobSummary],
+        events: @Sendable (OnboardingEvent) -> Void
+    ) throws {
+        let stopped = stop.isStopRequested
+        if !stopped {
+            try database.skipJobs(jobs.map(\.record.jobID), reason: reason)
         }
-        for job in remaining {
+        for job in jobs {
             let summary: JobSummary
-            if stop.isStopRequested {
+            if stopped {
                 let error = "not started: the run was interrupted"
                 try database.finishJob(jobID: job.record.jobID, result: JobResult(status: .interrupted, error: error),
                                        started: false)
                 summary = Self.summary(job, status: .interrupted, error: error)
             } else {
-                summary = Self.summary(job, status: .skipped, skipReason: .toleranceExceeded)
+                summary = Self.summary(job, status: .skipped, skipReason: reason)
             }
             summaries.append(summary)
             events(.jobFinished(summary))
         }
-        summaries.append(contentsOf: finished)
-
-        let outcome: RunOutcome
-        if stop.isStopRequested || summaries.contains(where: { $0.status == .interrupted }) {
-            outcome = .interrupted
-        } else if summaries.contains(where: { $0.status == .failed })
-                    || summaries.contains(where: { $0.skipReason?.failsTheRun == true }) {
-            outcome = .failed
-        } else {
-            outcome = .succeeded
-        }
-        let recorded = try database.finishRun(runID: runID, outcome: outcome)
-        let order = Dictionary(records.enumerated().map { ($1.accountID, $0) }, uniquingKeysWith: { a, _ in a })
-        summaries.sort { (order[$0.accountID] ?? 0) < (order[$1.accountID] ?? 0) }
-        let report = RunReport(runID: runID, command: request.command, outcome: recorded, jobs: summaries,
-                               elapsed: clock.now - started)
-        events(.runFinished(report))
-        return report
     }
 
     /// Runs `body`, cancelled when a stop is requested (Ctrl-C during a long check ends

@@ -107,7 +107,7 @@ import Testing
         let report = RunReport(runID: "20261202-000000-ab12", command: .plan, outcome: .failed, jobs: [adopted, failed],
                                elapsed: .seconds(3))
         #expect(RunResultJSON.render(report) == #"""
-            {"run_id": "20261202-000000-ab12", "command": "plan", "outcome": "failed", "counts": {"succeeded": 1, "failed": 1, "interrupted": 0, "skipped": 0}, "changes": {"add": 0, "change": 2, "destroy": 0, "import": 4}, "accounts": [
+            {"run_id": "20261202-000000-ab12", "command": "plan", "outcome": "failed", "counts": {"succeeded": 1, "failed": 1, "interrupted": 0, "skipped": 0}, "canary": [], "changes": {"add": 0, "change": 2, "destroy": 0, "import": 4}, "accounts": [
               {"account_id": "012345678901", "name": "Zürich \u0007", "operation": "plan", "status": "succeeded", "role_arn": null, "changes": {"add": 0, "change": 2, "destroy": 0, "import": 4}, "adopted": ["role", "policy", "attachment", "instance_profile"], "error": null, "skip_reason": null},
               {"account_id": "000000000002", "name": "b", "operation": "plan", "status": "failed", "role_arn": null, "changes": null, "adopted": [], "error": "cannot adopt role r in 000000000002: its path is /legacy/", "skip_reason": null}
             ], "akeyless": null}
@@ -140,24 +140,47 @@ import Testing
         #expect(InventoryListJSON.render([]) == "{\"accounts\": []}\n")
     }
 
+    /// The run header's canary line names each canary with its OU, and a skipped account
+    /// names the canaries that failed.
+    @Test func canaryLinesArePinned() {
+        func account(_ id: String, _ ou: String) -> AccountRecord {
+            AccountRecord(accountID: id, name: "n", email: nil, ouPath: ou, region: "eu-west-1", roleName: "r",
+                          accessRoleName: "a", managementAccountID: nil, tags: [:], enabled: true, disabledReason: nil,
+                          organizationState: nil, source: .file, createdAt: "x", updatedAt: "x")
+        }
+        let canary = [account("210987654321", "Root/Workloads/Prod"), account("123456789012", "Root/Sandbox\u{1B}")]
+        #expect(ProgressPrinter.canaryHeader(canary, others: 8) == #"""
+            canary: 2 accounts first: 210987654321 (Root/Workloads/Prod), 123456789012 (Root/Sandbox\u{1B}); the other 8 start only if both succeed
+            """#)
+        #expect(ProgressPrinter.canaryHeader(Array(canary.prefix(1)), others: 1)
+                    == "canary: 1 account first: 210987654321 (Root/Workloads/Prod); the other 1 start only if it succeeds")
+        #expect(ProgressPrinter.canaryHeader(canary, others: 0)
+                    == #"canary: all 2 accounts to run: 210987654321 (Root/Workloads/Prod), 123456789012 (Root/Sandbox\u{1B})"#)
+        let skipped = JobSummary(
+            accountID: "000000000002", accountName: "b", operation: .apply, status: .skipped, attempts: 0, roleARN: nil,
+            changes: nil, error: nil, skipReason: .canaryFailed(accounts: ["210987654321", "123456789012"]), logPath: nil)
+        #expect(ProgressPrinter.line(for: skipped) == "skipped     000000000002  b  (canary failed: 210987654321, 123456789012)")
+    }
+
     @Test func runsJSONBytesArePinned() {
-        func run(_ id: String, _ command: RunCommand, finishedAt: String?, counts: [Int]) -> RunSummary {
+        func run(_ id: String, _ command: RunCommand, finishedAt: String?, counts: [Int], canary: [String] = []) -> RunSummary {
             let record = RunRecord(runID: id, command: command, template: "akeyless-gateway-role",
                                    owner: ProcessIdentity(host: nil, pid: 1, startTime: nil), parallel: 4,
                                    startedAt: "2026-11-26T00:00:00Z", finishedAt: finishedAt)
             return RunSummary(run: record, counts: [
                 .succeeded: counts[1], .failed: counts[2], .skipped: counts[3], .interrupted: counts[4],
                 .pending: counts[0] - counts[1...].reduce(0, +),
-            ])
+            ], canary: canary)
         }
         let json = RunsJSON.render([
             run("run-ü\u{02}", .apply, finishedAt: nil, counts: [3, 1, 0, 0, 0]),
-            run("r-1", .destroy, finishedAt: "2026-11-26T00:01:00Z", counts: [10, 7, 2, 1, 0]),
+            run("r-1", .destroy, finishedAt: "2026-11-26T00:01:00Z", counts: [10, 7, 2, 1, 0],
+                canary: ["000000000001", "000000000002"]),
         ])
         #expect(json == #"""
             {"runs": [
-              {"run_id": "run-ü\u0002", "command": "apply", "started_at": "2026-11-26T00:00:00Z", "finished_at": null, "selected": 3, "succeeded": 1, "failed": 0, "skipped": 0, "interrupted": 0},
-              {"run_id": "r-1", "command": "destroy", "started_at": "2026-11-26T00:00:00Z", "finished_at": "2026-11-26T00:01:00Z", "selected": 10, "succeeded": 7, "failed": 2, "skipped": 1, "interrupted": 0}
+              {"run_id": "run-ü\u0002", "command": "apply", "started_at": "2026-11-26T00:00:00Z", "finished_at": null, "selected": 3, "succeeded": 1, "failed": 0, "skipped": 0, "interrupted": 0, "canary": []},
+              {"run_id": "r-1", "command": "destroy", "started_at": "2026-11-26T00:00:00Z", "finished_at": "2026-11-26T00:01:00Z", "selected": 10, "succeeded": 7, "failed": 2, "skipped": 1, "interrupted": 0, "canary": ["000000000001", "000000000002"]}
             ]}
 
             """#)

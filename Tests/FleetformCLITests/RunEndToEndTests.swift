@@ -80,7 +80,8 @@ import TestSupport
         #expect(runList[0]["selected"] as? Int == 1)
         #expect(runList[1]["failed"] as? Int == 1)
         #expect(Set(runList[0].keys) == ["run_id", "command", "started_at", "finished_at", "selected", "succeeded",
-                                         "failed", "skipped", "interrupted"])
+                                         "failed", "skipped", "interrupted", "canary"])
+        #expect(runList[0]["canary"] as? [String] == [])
 
         // A plan of the applied accounts finds nothing to do; with --detailed-exitcode that is exit 0.
         let plan = try fleetform(["plan", "--template", template, "--detailed-exitcode", "--skip-preflight"])

@@ -227,4 +227,25 @@ import Testing
         #expect(try db.runSummaries().first?.skipped == 2)
         #expect(try db.latestJob(accountID: "000000000002")?.skipReason == .toleranceExceeded)
     }
+
+    /// The canary is recorded per job and read back per run, in the run's account order;
+    /// a run without one lists none.
+    @Test func canaryJobsAreRecordedAndListedPerRun() throws {
+        let jobs = try start("r1")
+        try db.markCanary([jobs[2].jobID, jobs[0].jobID])
+        #expect(try db.jobs(runID: "r1").map(\.canary) == [true, false, true])
+        try db.skipJobs([jobs[1].jobID], reason: .canaryFailed(accounts: ["000000000003"]))
+        try db.finishRun(runID: "r1", outcome: .failed)
+        _ = try start("r2", accounts: ["000000000002"])
+        let runs = try db.runSummaries()
+        #expect(runs.map(\.runID) == ["r2", "r1"])
+        #expect(runs.map(\.canary) == [[], ["000000000001", "000000000003"]])
+        // The reason names the failed canaries, and reads back as it was written.
+        let skipped = try #require(try db.latestJob(accountID: "000000000002", runID: "r1"))
+        #expect(skipped.skipReason == .canaryFailed(accounts: ["000000000003"]))
+        #expect(try db.read { try String.fetchOne($0, sql: "SELECT skip_reason FROM jobs WHERE job_id = ?",
+                                                   arguments: [jobs[1].jobID]) } == "canary failed: 000000000003")
+        #expect(SkipReason(rawValue: "canary failed: 1, 2")?.rawValue == "canary failed: 1, 2")
+        #expect(SkipReason(rawValue: "canary failed: ") == nil)
+    }
 }

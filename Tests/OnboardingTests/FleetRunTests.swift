@@ -57,6 +57,17 @@ import TestSupport
         #expect(try database.runSummaries().isEmpty)
     }
 
+    /// The command line refuses `--canary 0` itself; a library caller is told the same.
+    @Test func refusesACanaryOfNone() async throws {
+        let request = FleetRun.Request(command: .apply, selection: AccountSelection(), template: template,
+                                       settings: RunSettings(parallel: 2, maxAttempts: 1, canary: 0))
+        await #expect(throws: OnboardingFailure(.usage, "--canary 0: must be at least 1")) {
+            _ = try await FleetRun(home: FleetformHome(url: home.url), database: database)
+                .execute(request, stop: StopController(), events: { _ in })
+        }
+        #expect(try database.runSummaries().isEmpty)
+    }
+
     @Test func refusesASwitchOfTemplateUnlessAsked() async throws {
         _ = try await execute(.apply)
         await #expect {

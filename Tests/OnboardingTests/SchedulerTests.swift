@@ -9,10 +9,11 @@ import TestSupport
 
 /// The scheduler with real terraform and the provider-free `scripted` fixture template.
 @Suite(.serialized) struct SchedulerTests {
-    private let home: TemporaryDirectory
-    private let control: FixtureControl
-    private let database: InventoryDatabase
-    private let layout: HomeLayout
+    // Not private: SchedulerTests+Canary.swift runs the scheduler the same way.
+    let home: TemporaryDirectory
+    let control: FixtureControl
+    let database: InventoryDatabase
+    let layout: HomeLayout
     private let template = FixtureControl.scriptedTemplate.standardizedFileURL.path
 
     init() throws {
@@ -22,7 +23,7 @@ import TestSupport
         database = try InventoryDatabase(path: home.url.appendingPathComponent("fleetform.sqlite").path)
     }
 
-    private func accounts(_ count: Int) throws -> [String] {
+    func accounts(_ count: Int) throws -> [String] {
         let ids = (1...count).map { String(format: "1000000000%02d", $0) }
         _ = try database.importAccounts(
             ids.map { AccountSpec(accountID: $0, name: "acct-\($0.suffix(2))", ouPath: "Root/Test", region: "us-east-1") },
@@ -47,10 +48,11 @@ import TestSupport
         }
     }
 
-    private func run(
+    func run(
         _ command: RunCommand = .apply, ids: [String], parallel: Int = 2, tolerance: FailureTolerance? = nil,
-        maxAttempts: Int = 3, force: Bool = false, stop: StopController = StopController(),
-        preflight: (@Sendable ([AccountRecord]) async -> [String: String])? = nil, terraformPath: String? = nil
+        maxAttempts: Int = 3, force: Bool = false, canary: Int? = nil, stop: StopController = StopController(),
+        preflight: (@Sendable ([AccountRecord]) async -> [String: String])? = nil, terraformPath: String? = nil,
+        release: (@Sendable ([AccountRecord]) async -> [String: String])? = nil
     ) async throws -> (RunReport, [OnboardingEvent]) {
         let events = EventLog()
         let lock = try #require(try RunLock.acquire(directory: home.url), "the run lock is free in a new home")
@@ -59,8 +61,8 @@ import TestSupport
             RunRequest(command: command, jobs: ids.map { PlannedJob(accountID: $0, operation: operation, template: template) },
                        templates: [template: try TemplateCatalog.load(template)],
                        options: OnboardingOptions(parallel: parallel, failureTolerance: tolerance, maxAttempts: maxAttempts,
-                                                  force: force, retryBaseDelay: .milliseconds(20)),
-                       preflight: preflight),
+                                                  force: force, retryBaseDelay: .milliseconds(20), canary: canary),
+                       preflight: preflight, release: release),
             lock: lock, stop: stop, events: { events.append($0) })
         return (report, events.all)
     }

@@ -17,6 +17,7 @@ struct ApplyCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Selection") var selection: SelectionOptions
     @OptionGroup(title: "Run") var run: RunOptions
+    @OptionGroup(title: "Canary") var canary: CanaryOption
     @OptionGroup var template: TemplateOption
     @Flag(help: "Run accounts that are already up to date too.") var force = false
     @OptionGroup var adoption: AdoptOption
@@ -32,8 +33,10 @@ struct ApplyCommand: AsyncParsableCommand {
     func run() async throws {
         var settings = akeylessPlacement.settings
         settings.failureTolerance = run.settings.failureTolerance
+        var runSettings = run.settings
+        runSettings.canary = canary.canary
         try await RunDriver(global: global).execute(FleetRun.Request(
-            command: .apply, selection: selection.selection, template: template.name, settings: run.settings,
+            command: .apply, selection: selection.selection, template: template.name, settings: runSettings,
             force: force, allowTemplateSwitch: template.switchTemplate, adopt: adoption.adopt,
             akeyless: AkeylessRunOptions(connection: akeylessConnection.connection(), sync: akeyless ? settings : nil),
             discovery: discovery.request),
@@ -106,6 +109,7 @@ struct DestroyCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Selection") var selection: SelectionOptions
     @OptionGroup(title: "Run") var run: RunOptions
+    @OptionGroup(title: "Canary") var canary: CanaryOption
     @OptionGroup var template: TemplateOption
     @Flag(help: "Do not ask for confirmation (required when not run from a terminal).") var yes = false
     @Flag(help: "Leave synced accounts' Akeyless targets and bindings in place.") var keepAkeyless = false
@@ -116,8 +120,10 @@ struct DestroyCommand: AsyncParsableCommand {
     @OptionGroup(title: "Global options") var global: GlobalOptions
 
     func run() async throws {
+        var settings = run.settings
+        settings.canary = canary.canary
         try await RunDriver(global: global).execute(FleetRun.Request(
-            command: .destroy, selection: selection.selection, template: template.name, settings: run.settings,
+            command: .destroy, selection: selection.selection, template: template.name, settings: settings,
             allowTemplateSwitch: template.switchTemplate, confirmDestroy: yes ? nil : Self.confirm,
             akeyless: AkeylessRunOptions(connection: akeylessConnection.connection(), keep: keepAkeyless)), json: json,
             notifier: try notify.notifier())

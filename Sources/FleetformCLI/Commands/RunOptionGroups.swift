@@ -90,6 +90,25 @@ struct RunOptions: ParsableArguments {
     }
 }
 
+/// `--canary N`, shared by apply and destroy.
+struct CanaryOption: ParsableArguments {
+    // Unconditional, so that `--canary -1` reads -1 and is refused as such, not as a
+    // missing value.
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "Run this many accounts first, one per OU in turn; the others start only if all of them succeed.",
+        discussion: """
+            The canary is chosen among the accounts that have work (up-to-date accounts are not); every \
+            canary is attempted, with --parallel. If one fails, the other accounts are skipped and the run \
+            exits 1; if all succeed, the others start, with --parallel and --failure-tolerance.
+            """,
+        valueName: "n"))
+    var canary: Int?
+
+    func validate() throws {
+        if let canary, canary < 1 { throw ValidationError("--canary \(canary): must be at least 1") }
+    }
+}
+
 /// `--template DIR`.
 struct TemplateOption: ParsableArguments {
     @Option(help: ArgumentHelp(

@@ -56,6 +56,15 @@ final class ProgressPrinter: Sendable {
             if upToDate > 0 { line += ", \(upToDate) up to date or with nothing to do" }
             line += ", \(parallel) at a time"
             print(line)
+        case .canaryChosen(let accounts, let others):
+            print(Self.canaryHeader(accounts, others: others))
+        case .canaryFinished(let failed, let others):
+            if failed.isEmpty {
+                print("canary succeeded: starting the other \(others) \(others == 1 ? "account" : "accounts")")
+            } else {
+                state.withLock { $0.total -= others }
+                print("canary failed: \(failed.joined(separator: ", ")); the other \(others) \(others == 1 ? "account is" : "accounts are") skipped")
+            }
         case .preflightChecked(let checked, let failed):
             state.withLock { $0.total -= failed }
             print("preflight: assumed the access role in \(checked - failed) of \(checked) accounts" + (failed > 0 ? "; \(failed) failed" : ""))
@@ -110,6 +119,20 @@ final class ProgressPrinter: Sendable {
     func finish() {
         state.withLock { $0.finished = true }
         clearLine()
+    }
+
+    /// The line under the run's first that names the canary, each account with its OU:
+    /// `canary: 2 accounts first: 210987654321 (Root/Workloads/Prod), …; the other 8 start
+    /// only if both succeed`.
+    static func canaryHeader(_ accounts: [AccountRecord], others: Int) -> String {
+        let list = accounts.map { "\($0.accountID) (\(UnsafeText.escaped($0.ouPath)))" }.joined(separator: ", ")
+        let count = accounts.count
+        guard others > 0 else {
+            return "canary: all \(count) \(count == 1 ? "account" : "accounts") to run: \(list)"
+        }
+        let noun = count == 1 ? "account" : "accounts"
+        let all = count == 1 ? "it succeeds" : count == 2 ? "both succeed" : "all \(count) succeed"
+        return "canary: \(count) \(noun) first: \(list); the other \(others) start only if \(all)"
     }
 
     /// One finished account, for logs and pipes.

@@ -3,9 +3,10 @@ import Inventory
 import Onboarding
 
 /// `apply`, `plan`, `retry` and `destroy --json`: the run's result as one document, for
-/// CI to read instead of the summary text: the run, counts by status, each account with
-/// its error and what its plan found (`"import"` counts what `--adopt` takes over), and
-/// the Akeyless sync that followed (null when none did).
+/// CI to read instead of the summary text: the run, counts by status, the canary
+/// (`--canary`; empty without), each account with its error or skip reason and what
+/// its plan found (`"import"` counts what `--adopt` takes over), and the Akeyless sync
+/// that followed (null when none did).
 enum RunResultJSON {
     static func render(_ report: RunReport) -> String {
         JSONOutput.render(document(report))
@@ -20,6 +21,7 @@ enum RunResultJSON {
         return [
             "run_id": .string(report.runID), "command": .string(report.command.rawValue),
             "outcome": .string(report.outcome.rawValue), "counts": .object(JSONObject(members: counts)),
+            "canary": .array(report.canary.map(JSONValue.string)),
             "changes": report.command == .plan ? changes(total) : .null,
             "accounts": .array(report.jobs.map(row)),
             "akeyless": report.akeyless.map(akeyless) ?? .null,
@@ -30,7 +32,7 @@ enum RunResultJSON {
     static func document(akeylessOnly report: AkeylessSync.Report, command: RunCommand) -> JSONObject {
         ["run_id": .null, "command": .string(command.rawValue),
          "outcome": .string(report.failed > 0 ? "failed" : "succeeded"),
-         "counts": .object([:]), "changes": .null, "accounts": .array([]),
+         "counts": .object([:]), "canary": .array([]), "changes": .null, "accounts": .array([]),
          "akeyless": akeyless(report)]
     }
 
@@ -53,7 +55,7 @@ enum RunResultJSON {
     /// A run that found nothing to do is still one document.
     static func nothingToDo(_ command: RunCommand) -> String {
         JSONOutput.render(["run_id": .null, "command": .string(command.rawValue), "outcome": .string("nothing_to_do"),
-                           "counts": .object([:]), "changes": .null, "accounts": .array([]), "akeyless": .null])
+                           "counts": .object([:]), "canary": .array([]), "changes": .null, "accounts": .array([]), "akeyless": .null])
     }
 
     private static func row(_ job: JobSummary) -> JSONValue {

@@ -33,7 +33,7 @@ enum RunsJSON {
             "run_id": .string(run.runID), "command": .string(run.command.rawValue), "started_at": .string(run.startedAt),
             "finished_at": JSONValue(run.finishedAt), "selected": JSONValue(run.selected),
             "succeeded": JSONValue(run.succeeded), "failed": JSONValue(run.failed), "skipped": JSONValue(run.skipped),
-            "interrupted": JSONValue(run.interrupted),
+            "interrupted": JSONValue(run.interrupted), "canary": .array(run.canary.map(JSONValue.string)),
         ])
     }
 }

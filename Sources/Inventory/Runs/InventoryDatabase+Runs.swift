@@ -201,6 +201,16 @@ extension InventoryDatabase {
         }
     }
 
+    /// Marks the jobs a run starts first, before the others (`--canary`), in one
+    /// transaction, before any of them starts: a run cut off during its canary still
+    /// says which accounts were the canary.
+    public func markCanary(_ jobIDs: [Int64]) throws {
+        guard !jobIDs.isEmpty else { return }
+        try write { db in
+            try JobRecord.filter(keys: jobIDs).updateAll(db, JobRecord.Columns.canary.set(to: true))
+        }
+    }
+
     private static func finishJob(_ db: Database, jobID: Int64, result: JobResult, started: Bool = true, now: String) throws {
         try db.execute(sql: """
             UPDATE jobs SET status = ?, role_arn = ?, policy_arn = ?, instance_profile_arn = ?,
@@ -372,8 +382,15 @@ extension InventoryDatabase {
                 let status: JobStatus = try row.decoded("status", table: JobRecord.databaseTableName, key: "of run \(runID)")
                 counts[runID, default: [:]][status] = row[2]
             }
+            // In the order a run lists its accounts (`jobs(runID:)`).
+            var canaries: [String: [String]] = [:]
+            let canaryRows = try Row.fetchCursor(db, sql: """
+                SELECT j.run_id, j.account_id FROM jobs j JOIN accounts a ON a.account_id = j.account_id
+                WHERE j.canary = 1 ORDER BY a.ou_path, a.name, a.account_id
+                """)
+            while let row = try canaryRows.next() { canaries[row[0], default: []].append(row[1]) }
             return try RunRecord.fetchAll(db, sql: "SELECT * FROM runs ORDER BY started_at DESC, rowid DESC").map { run in
-                RunSummary(run: run, counts: counts[run.runID] ?? [:])
+                RunSummary(run: run, counts: counts[run.runID] ?? [:], canary: canaries[run.runID] ?? [])
             }
         }
     }

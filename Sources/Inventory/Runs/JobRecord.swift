@@ -12,6 +12,8 @@ public struct JobRecord: Sendable, Equatable, FetchableRecord, PersistableRecord
     public var template: String
     public var status: JobStatus
     public var skipReason: SkipReason?
+    /// Whether the job was one of its run's canary, started before the others (`--canary`).
+    public var canary: Bool
     public var attempts: Int
     public var configHash: String?
     public var terraformPID: Int32?
@@ -36,6 +38,7 @@ public struct JobRecord: Sendable, Equatable, FetchableRecord, PersistableRecord
         public static let template = Column("template")
         public static let status = Column("status")
         public static let skipReason = Column("skip_reason")
+        public static let canary = Column("canary")
         public static let attempts = Column("attempts")
         public static let configHash = Column("config_hash")
         public static let terraformPID = Column("terraform_pid")
@@ -65,6 +68,7 @@ public struct JobRecord: Sendable, Equatable, FetchableRecord, PersistableRecord
         template = row[Columns.template.name]
         status = try row.decoded(Columns.status.name, table: Self.databaseTableName, key: key)
         skipReason = try row.decodedIfPresent(Columns.skipReason.name, table: Self.databaseTableName, key: key)
+        canary = row[Columns.canary.name]
         attempts = row[Columns.attempts.name]
         configHash = row[Columns.configHash.name]
         terraformPID = row[Columns.terraformPID.name]
@@ -93,6 +97,7 @@ public struct JobRecord: Sendable, Equatable, FetchableRecord, PersistableRecord
         container[Columns.template] = template
         container[Columns.status] = status.rawValue
         container[Columns.skipReason] = skipReason?.rawValue
+        container[Columns.canary] = canary
         container[Columns.attempts] = attempts
         container[Columns.configHash] = configHash
         container[Columns.terraformPID] = terraformPID

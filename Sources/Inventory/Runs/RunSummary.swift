@@ -13,8 +13,11 @@ public struct RunSummary: Sendable, Equatable {
     public var failed: Int
     public var skipped: Int
     public var interrupted: Int
+    /// The accounts the run started first (`--canary`), in the run's account order;
+    /// empty for a run without a canary.
+    public var canary: [String]
 
-    public init(run: RunRecord, counts: [JobStatus: Int]) {
+    public init(run: RunRecord, counts: [JobStatus: Int], canary: [String] = []) {
         runID = run.runID
         command = run.command
         template = run.template
@@ -28,5 +31,6 @@ public struct RunSummary: Sendable, Equatable {
         failed = counts[.failed] ?? 0
         skipped = counts[.skipped] ?? 0
         interrupted = counts[.interrupted] ?? 0
+        self.canary = canary
     }
 }
