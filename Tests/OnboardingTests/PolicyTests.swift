@@ -136,6 +136,25 @@ import Testing
         #expect(values["tags"] == .object(.init(members: [.init("team", .string("t"))])))
     }
 
+    /// Account tags select accounts and stay out of terraform: not in the variables, so
+    /// not in the config hash, and retagging an account re-runs nothing. Resource tags
+    /// are in both.
+    @Test func accountTagsReachNeitherTheVariablesNorTheConfigHash() {
+        let renderer = WorkspaceRenderer(layout: HomeLayout(home: URL(fileURLWithPath: "/h")), terraformVersion: "1.11.0")
+        func hash(_ account: AccountRecord) -> String {
+            renderer.rendering(accountID: account.accountID, template: .builtIn,
+                               variables: TemplateVariables.values(for: account)).configHash
+        }
+        var account = record("012345678901", ou: "Root")
+        let values = TemplateVariables.values(for: account)
+        let base = hash(account)
+        account.accountTags = ["team": "payments", "env": "prod"]
+        #expect(TemplateVariables.values(for: account) == values)
+        #expect(hash(account) == base)
+        account.tags = ["team": "payments"]
+        #expect(hash(account) != base)
+    }
+
     private func record(_ id: String, ou: String, enabled: Bool = true, tags: [String: String] = ["team": "t"]) -> AccountRecord {
         AccountRecord(
             accountID: id, name: "acct-\(id)", email: nil, ouPath: ou, region: "us-east-1",
