@@ -11,7 +11,13 @@ public struct AccountSpec: Sendable, Equatable {
     public var roleName: String
     public var accessRoleName: String
     public var managementAccountID: String?
+    /// Resource tags: what the template puts on the IAM objects it creates (`tags` in
+    /// the file and the tfvars).
     public var tags: [String: String]
+    /// The account's own tags, which select it (`--tag team=payments`): from the file's
+    /// `account_tags` or from Organizations (`inventory discover --with-tags`). Never
+    /// rendered for terraform, so changing them re-runs nothing.
+    public var accountTags: [String: String]
     public var enabled: Bool
 
     public init(
@@ -24,6 +30,7 @@ public struct AccountSpec: Sendable, Equatable {
         accessRoleName: String = AccountSpec.defaultAccessRoleName,
         managementAccountID: String? = nil,
         tags: [String: String] = [:],
+        accountTags: [String: String] = [:],
         enabled: Bool = true
     ) {
         self.accountID = accountID
@@ -35,6 +42,7 @@ public struct AccountSpec: Sendable, Equatable {
         self.accessRoleName = accessRoleName
         self.managementAccountID = managementAccountID
         self.tags = tags
+        self.accountTags = accountTags
         self.enabled = enabled
     }
 

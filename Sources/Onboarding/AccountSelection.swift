@@ -20,9 +20,9 @@ public struct AccountSelection: Sendable, Equatable {
     }
 
     /// `KEY=VALUE` (the tag has that value) or `KEY` (the tag is there), matched
-    /// against the account's tags. Not on the command line yet: the inventory's `tags`
-    /// are the resource tags the template puts on IAM objects, and selecting by them
-    /// would tie the two; `--tag` comes with selection tags of their own.
+    /// against the account's own tags (`accountTags`: from Organizations or the file's
+    /// `account_tags`), never the resource tags the template puts on IAM objects, so
+    /// that what a role is tagged with and which accounts a command reaches stay apart.
     public struct TagFilter: Sendable, Equatable, CustomStringConvertible {
         public var key: String
         public var value: String?
@@ -75,7 +75,7 @@ public struct AccountSelection: Sendable, Equatable {
         // Each filter in turn, so that the error names the one that left nothing.
         var before = (text: hasIncludes ? includeText : "all enabled accounts", count: selected.count)
         for tag in tags {
-            selected = selected.filter { tag.matches($0.tags) }
+            selected = selected.filter { tag.matches($0.accountTags) }
             if selected.isEmpty { throw .emptied(by: "--tag \(tag)", before: before) }
             before = ("\(before.text) --tag \(tag)", selected.count)
         }

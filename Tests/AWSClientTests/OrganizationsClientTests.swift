@@ -53,6 +53,25 @@ final class ScriptedTransport: HTTPTransport {
         #expect(sent[0].headers["authorization"]?.contains("/us-east-1/organizations/aws4_request") == true)
     }
 
+    /// An account's tags: every page (an empty one included), throttling retried, the
+    /// account ID sent as `ResourceId`.
+    @Test func readsEveryPageOfAnAccountsTags() async throws {
+        let transport = ScriptedTransport([
+            (200, #"{"Tags": [{"Key": "team", "Value": "payments"}], "NextToken": "t-2"}"#),
+            (400, #"{"__type":"TooManyRequestsException","message":"slow down"}"#),
+            (200, #"{"Tags": [], "NextToken": "t-3"}"#),
+            (200, #"{"Tags": [{"Key": "pci"}, {"Key": "env", "Value": "prod"}]}"#),
+        ])
+        let tags = try await session(transport).organizations().tags(resourceID: "012345678901")
+        #expect(tags == [.init(key: "team", value: "payments"), .init(key: "pci", value: ""), .init(key: "env", value: "prod")])
+        let sent = transport.sent
+        #expect(sent.count == 4)
+        #expect(sent[0].headers["x-amz-target"] == "AWSOrganizationsV20161128.ListTagsForResource")
+        #expect(String(decoding: sent[0].body, as: UTF8.self) == #"{"ResourceId":"012345678901"}"#)
+        #expect(String(decoding: sent[2].body, as: UTF8.self) == #"{"NextToken":"t-2","ResourceId":"012345678901"}"#)
+        #expect(String(decoding: sent[3].body, as: UTF8.self) == #"{"NextToken":"t-3","ResourceId":"012345678901"}"#)
+    }
+
     @Test func doesNotRetryWhatRetryingCannotFix() async throws {
         let transport = ScriptedTransport([
             (400, #"{"__type":"AccessDeniedException","message":"You don't have permissions to access this resource."}"#),

@@ -29,6 +29,7 @@ import TestSupport
         var enabled: Bool
         var state: String?
         var source: String
+        var accountTags: [String: String]
     }
 
     private func list(_ env: [String: String]) throws -> [Listed] {
@@ -103,6 +104,101 @@ import TestSupport
         let preflight = try FleetformProcess.run(["preflight", "--ou", "Root/Workloads"], environment: first)
         #expect(preflight.exitCode == 0, "\(preflight.stdout)\(preflight.stderr)")
         #expect(preflight.stdout.contains("preflight: 26 of 26 accounts can be entered (26 requests"))
+    }
+
+    /// The number in "… with N requests:" of a discovery's summary line.
+    private func requests(_ summary: String) -> Int? {
+        summary.range(of: " with ").flatMap { Int(summary[$0.upperBound...].prefix { $0.isNumber }) }
+    }
+
+    /// Account IDs that `status --json` lists for these arguments.
+    private func selected(_ arguments: [String], _ env: [String: String]) throws -> [String] {
+        let result = try FleetformProcess.run(["status", "--json"] + arguments, environment: env)
+        #expect(result.exitCode == 0, "\(arguments): \(result.stderr)")
+        let document = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        return ((document?["accounts"] as? [[String: Any]]) ?? []).compactMap { $0["account_id"] as? String }.sorted()
+    }
+
+    /// `--with-tags` reads every account's tags (one request each on top of the walk),
+    /// the same through 30 % throttling; `--tag` selects by them; a discovery without
+    /// `--with-tags` keeps them, one with it replaces them.
+    @Test(.timeLimit(.minutes(5)))
+    func discoversAccountTagsUnderThrottlingAndSelectsByThem() throws {
+        let moto = try MotoServer.start()
+        defer { moto.stop() }
+        let tree = try moto.buildTree(
+            ous: ["Workloads", "Workloads/Prod", "Sandbox"],
+            accounts: [("pay-prod", "Workloads/Prod"), ("pay-dev", "Workloads"), ("search-prod", "Workloads/Prod"),
+                       ("sandbox-01", "Sandbox"), ("loose", nil)])
+        let id = { (name: String) in tree.accounts[name]! }
+        try moto.tagAccounts([
+            id("pay-prod"): ["team": "payments", "env": "prod", "cost center": "4711"],
+            id("pay-dev"): ["team": "payments", "env": "dev"],
+            id("search-prod"): ["team": "search", "env": "prod"],
+            id("sandbox-01"): ["pci": ""],
+        ])
+
+        // The walk alone, for the request count, and to show that it reads no tags.
+        let plainEnv = environment(endpoint: moto.endpoint, home: "plain")
+        let plain = try FleetformProcess.run(["inventory", "discover"], environment: plainEnv)
+        #expect(plain.exitCode == 0, "\(plain.stderr)")
+        #expect(try list(plainEnv).allSatisfy { $0.accountTags.isEmpty })
+
+        let taggedEnv = environment(endpoint: moto.endpoint, home: "tagged")
+        let tagged = try FleetformProcess.run(["inventory", "discover", "--with-tags"], environment: taggedEnv)
+        #expect(tagged.exitCode == 0, "\(tagged.stderr)")
+        #expect(tagged.stdout.hasPrefix("discovered 6 accounts (5 enabled) in 4 OUs with "), "\(tagged.stdout)")
+        // One ListTagsForResource per account (the management account's too), nothing more.
+        let walk = try #require(requests(plain.stdout))
+        #expect(requests(tagged.stdout) == walk + 6, "\(plain.stdout)\(tagged.stdout)")
+        let accounts = try list(taggedEnv)
+        let byName = Dictionary(uniqueKeysWithValues: accounts.map { ($0.name, $0) })
+        #expect(byName["pay-prod"]?.accountTags == ["team": "payments", "env": "prod", "cost center": "4711"])
+        #expect(byName["sandbox-01"]?.accountTags == ["pci": ""])
+        #expect(byName["loose"]?.accountTags == [:])
+        let tableLine = try FleetformProcess.run(["inventory", "list"], environment: taggedEnv.merging(["COLUMNS": "200"]) { $1 })
+            .stdout.split(separator: "\n").first { $0.hasPrefix(id("pay-dev")) }
+        #expect(tableLine?.hasSuffix("  env=dev,team=payments") == true, "\(String(describing: tableLine))")
+
+        // The same organization through a proxy that throttles 30 % of the calls (its
+        // first among them), into a fresh home: the same inventory, tags included.
+        let proxy = try FaultProxy.start(upstream: moto.endpoint, faults: .init(throttlePercent: 30))
+        defer { proxy.stop() }
+        let throttledEnv = environment(endpoint: proxy.endpoint, home: "throttled")
+        let throttled = try FleetformProcess.run(["inventory", "discover", "--with-tags"], environment: throttledEnv)
+        #expect(throttled.exitCode == 0, "\(throttled.stderr)")
+        #expect(!proxy.injectedFaults.isEmpty, "the proxy throttled nothing")
+        #expect(proxy.forwardedRequests.contains { $0.contains("ListTagsForResource") }, "\(proxy.forwardedRequests)")
+        // Retries are requests too: more of them than without faults.
+        #expect((requests(throttled.stdout) ?? 0) > walk + 6, "\(throttled.stdout)")
+        let listed = try FleetformProcess.run(["inventory", "list", "--json"], environment: throttledEnv)
+        #expect(listed.stdout == (try FleetformProcess.run(["inventory", "list", "--json"], environment: taggedEnv)).stdout)
+
+        // --tag selects by the account tags: all filters must match; KEY alone matches any value.
+        #expect(try selected(["--tag", "team=payments"], taggedEnv) == [id("pay-dev"), id("pay-prod")].sorted())
+        #expect(try selected(["--tag", "team=payments", "--tag", "env=prod"], taggedEnv) == [id("pay-prod")])
+        #expect(try selected(["--tag", "env", "--exclude-ou", "Root/Workloads/Prod"], taggedEnv) == [id("pay-dev")])
+        #expect(try selected(["--tag", "pci"], taggedEnv) == [id("sandbox-01")])
+        #expect(try selected(["--tag", "cost center=4711"], taggedEnv) == [id("pay-prod")])
+        #expect(try selected(["--ou", "Root/Workloads", "--tag", "team=payments", "--exclude-account", id("pay-prod")], taggedEnv)
+            == [id("pay-dev")])
+        let preflight = try FleetformProcess.run(["preflight", "--tag", "team=payments"], environment: taggedEnv)
+        #expect(preflight.stdout.contains("preflight: 2 of 2 accounts can be entered"), "\(preflight.stdout)\(preflight.stderr)")
+        let nobody = try FleetformProcess.run(["status", "--tag", "team=nobody"], environment: taggedEnv)
+        #expect(nobody.exitCode == 64)
+        #expect(nobody.stderr.contains("--tag team=nobody: no account left of the 5 selected by all enabled accounts"),
+                "\(nobody.stderr)")
+
+        // Retagged in Organizations: a discovery without --with-tags keeps what was
+        // recorded; one with it records the new tags, as an update of that account only.
+        try moto.tagAccounts([id("pay-dev"): ["team": "search"]])
+        let kept = try FleetformProcess.run(["inventory", "discover"], environment: taggedEnv)
+        #expect(kept.stdout.hasSuffix("added 0, updated 0, unchanged 6, disabled 0\n"), "\(kept.stdout)")
+        #expect(try selected(["--tag", "team=payments"], taggedEnv) == [id("pay-dev"), id("pay-prod")].sorted())
+        let replaced = try FleetformProcess.run(["inventory", "discover", "--with-tags"], environment: taggedEnv)
+        #expect(replaced.stdout.hasSuffix("added 0, updated 1, unchanged 5, disabled 0\n"), "\(replaced.stdout)")
+        #expect(try selected(["--tag", "team=payments"], taggedEnv) == [id("pay-prod")])
+        #expect(try list(taggedEnv).first { $0.name == "pay-dev" }?.accountTags == ["team": "search", "env": "dev"])
     }
 
     @Test(.timeLimit(.minutes(3)))

@@ -28,12 +28,16 @@ import TestSupport
         let listed = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [String: Any])
         let accounts = try #require(listed["accounts"] as? [[String: Any]])
         #expect(accounts.count == 10)
-        #expect(Set(accounts[0].keys) == ["account_id", "name", "email", "ou_path", "region", "enabled", "disabled_reason", "state", "tags", "source"])
+        #expect(Set(accounts[0].keys) == ["account_id", "name", "email", "ou_path", "region", "enabled", "disabled_reason", "state", "tags", "account_tags",
+                                         "source"])
         let checkout = try #require(accounts.first { $0["account_id"] as? String == "034567890123" })
         #expect(checkout["source"] as? String == "file")
         #expect(checkout["state"] is NSNull)
         #expect(checkout["tags"] as? [String: String] == ["managed-by": "fleetform", "cost-center": "commerce", "team": "checkout"])
         #expect(accounts.filter { $0["enabled"] as? Bool == false }.count == 1)
+        let payments = try #require(accounts.first { $0["account_id"] as? String == "210987654321" })
+        #expect(payments["account_tags"] as? [String: String] == ["team": "payments", "env": "prod"])
+        #expect(checkout["account_tags"] as? [String: String] == [:])
 
         let status = try fleetform("status", "--json")
         let statusObject = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
@@ -60,6 +64,8 @@ import TestSupport
 
         let human = try fleetform("inventory", "list")
         #expect(human.stdout.hasSuffix("10 accounts (9 enabled, 1 disabled)\n"))
+        #expect(human.stdout.hasPrefix("ACCOUNT ") && human.stdout.split(separator: "\n")[0].hasSuffix("  TAGS"), "\(human.stdout)")
+        #expect(human.stdout.split(separator: "\n").allSatisfy { $0.count <= 80 })
     }
 
     @Test func badFileExits65ListsEveryProblemAndChangesNothing() throws {

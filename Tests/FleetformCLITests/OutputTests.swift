@@ -117,23 +117,24 @@ import Testing
     }
 
     @Test func inventoryListJSONBytesArePinned() {
-        func account(_ id: String, name: String, email: String?, tags: [String: String], enabled: Bool,
-                     state: String?, source: AccountSource) -> AccountRecord {
+        func account(_ id: String, name: String, email: String?, tags: [String: String], accountTags: [String: String] = [:],
+                     enabled: Bool, state: String?, source: AccountSource) -> AccountRecord {
             AccountRecord(accountID: id, name: name, email: email, ouPath: "Root/Prod", region: "eu-west-1",
-                          roleName: "r", accessRoleName: "a", managementAccountID: nil, tags: tags, enabled: enabled,
+                          roleName: "r", accessRoleName: "a", managementAccountID: nil, tags: tags, accountTags: accountTags,
+                          enabled: enabled,
                           disabledReason: enabled ? nil : .suspended, organizationState: state, source: source,
                           createdAt: "2026-11-26T00:00:00Z", updatedAt: "2026-11-26T00:00:00Z")
         }
         let json = InventoryListJSON.render([
             account("012345678901", name: "Zürich \"ops\" 日本", email: "a@example.com",
-                    tags: ["team": "pay\u{01}ments", "cost-centre": "Ω", "a\"b": "c\\d"], enabled: true, state: "ACTIVE",
-                    source: .file),
+                    tags: ["team": "pay\u{01}ments", "cost-centre": "Ω", "a\"b": "c\\d"],
+                    accountTags: ["team": "payments", "env": "prod"], enabled: true, state: "ACTIVE", source: .file),
             account("000000000002", name: "b", email: nil, tags: [:], enabled: false, state: nil, source: .organizations),
         ])
         #expect(json == #"""
             {"accounts": [
-              {"account_id": "012345678901", "name": "Zürich \"ops\" 日本", "email": "a@example.com", "ou_path": "Root/Prod", "region": "eu-west-1", "enabled": true, "disabled_reason": null, "state": "ACTIVE", "tags": {"a\"b": "c\\d", "cost-centre": "Ω", "team": "pay\u0001ments"}, "source": "file"},
-              {"account_id": "000000000002", "name": "b", "email": null, "ou_path": "Root/Prod", "region": "eu-west-1", "enabled": false, "disabled_reason": "suspended", "state": null, "tags": {}, "source": "organizations"}
+              {"account_id": "012345678901", "name": "Zürich \"ops\" 日本", "email": "a@example.com", "ou_path": "Root/Prod", "region": "eu-west-1", "enabled": true, "disabled_reason": null, "state": "ACTIVE", "tags": {"a\"b": "c\\d", "cost-centre": "Ω", "team": "pay\u0001ments"}, "account_tags": {"env": "prod", "team": "payments"}, "source": "file"},
+              {"account_id": "000000000002", "name": "b", "email": null, "ou_path": "Root/Prod", "region": "eu-west-1", "enabled": false, "disabled_reason": "suspended", "state": null, "tags": {}, "account_tags": {}, "source": "organizations"}
             ]}
 
             """#)
@@ -160,6 +161,32 @@ import Testing
             accountID: "000000000002", accountName: "b", operation: .apply, status: .skipped, attempts: 0, roleARN: nil,
             changes: nil, error: nil, skipReason: .canaryFailed(accounts: ["210987654321", "123456789012"]), logPath: nil)
         #expect(ProgressPrinter.line(for: skipped) == "skipped     000000000002  b  (canary failed: 210987654321, 123456789012)")
+    }
+
+    /// The account tags' column is the first to give up width, down to ten characters;
+    /// only then do names and OU paths give up theirs.
+    @Test func inventoryListTableShowsAccountTagsCutToFit() {
+        func account(_ id: String, name: String, ou: String, accountTags: [String: String], enabled: Bool = true) -> AccountRecord {
+            AccountRecord(accountID: id, name: name, email: nil, ouPath: ou, region: "eu-west-1", roleName: "r",
+                          accessRoleName: "a", managementAccountID: nil, tags: ["team": "resource-tag"],
+                          accountTags: accountTags, enabled: enabled, organizationState: nil, source: .organizations,
+                          createdAt: "2026-11-26T00:00:00Z", updatedAt: "2026-11-26T00:00:00Z")
+        }
+        let accounts = [
+            account("210987654321", name: "payments-prod", ou: "Root/Workloads/Prod", accountTags: ["team": "payments", "env": "prod"]),
+            account("210987654322", name: "payments-dev", ou: "Root/Workloads/Dev", accountTags: ["pci": ""]),
+            account("210987654323", name: "sandbox", ou: "Root/Sandbox", accountTags: [:], enabled: false),
+        ]
+        #expect(InventoryListTable.render(accounts, terminal: plain) == """
+            ACCOUNT       NAME           OU PATH            REGION     ENABLED    TAGS
+            210987654321  payments-prod  …t/Workloads/Prod  eu-west-1  yes        env=prod,…
+            210987654322  payments-dev   …ot/Workloads/Dev  eu-west-1  yes        pci=
+            210987654323  sandbox        Root/Sandbox       eu-west-1  no (user)  -
+            3 accounts (2 enabled, 1 disabled)
+
+            """)
+        #expect(InventoryListTable.render(accounts, terminal: Terminal(colors: false, width: 120)).contains(
+            "  env=prod,team=payments\n"))
     }
 
     @Test func runsJSONBytesArePinned() {

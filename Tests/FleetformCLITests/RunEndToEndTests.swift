@@ -228,6 +228,17 @@ import TestSupport
         #expect(!narrowed.stdout.contains(ids[0]) && narrowed.stdout.contains(ids[1]))
         #expect(try fleetform(["export", "--exclude-account", "12"]).exitCode == 64)
         #expect(try fleetform(["export", "--ou", "Root/Nowhere"]).stderr.contains("--ou Root/Nowhere: no enabled account matches"))
+        // --tag is on every command that selects; an empty key is a usage error naming the flag.
+        for command in [["status"], ["export"], ["verify"], ["preflight"], ["akeyless", "sync"], ["plan"], ["apply"], ["retry"],
+                        ["destroy", "--yes"]] {
+            let emptyKey = try fleetform(command + ["--tag", "=payments"])
+            #expect(emptyKey.exitCode == 64, "\(command)")
+            #expect(emptyKey.stderr.contains("--tag =payments: the tag key must not be empty; give KEY=VALUE or KEY"),
+                    "\(command): \(emptyKey.stderr)")
+        }
+        let noTagged = try fleetform(["status", "--ou", "Root/Apps", "--tag", "team=nobody"])
+        #expect(noTagged.exitCode == 64)
+        #expect(noTagged.stderr.contains("--tag team=nobody: no account left of the 4 selected by --ou Root/Apps"), "\(noTagged.stderr)")
         let badTolerance = try fleetform(["apply", "--failure-tolerance", "lots"])
         #expect(badTolerance.exitCode == 64)
         // --adopt needs the template to say which resource is which IAM object.

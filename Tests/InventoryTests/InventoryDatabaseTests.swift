@@ -41,6 +41,26 @@ import TestSupport
         #expect(renamed.updatedAt == Timestamp.string(from: date(60)))
     }
 
+    /// Account tags are stored beside the resource tags; a change to them alone is an
+    /// update, an equal set is not written.
+    @Test func accountTagsAreStoredAndCountAsAChange() throws {
+        let db = try InventoryDatabase.inMemory()
+        var tagged = account("000000000001", tags: ["team": "resource"])
+        tagged.accountTags = ["team": "payments", "env": "prod"]
+        _ = try db.importAccounts([tagged], source: .file, origin: "f.json", prune: false, at: date(0))
+        let stored = try #require(try db.allAccounts().first)
+        #expect(stored.accountTags == ["team": "payments", "env": "prod"])
+        #expect(stored.tags == ["team": "resource"])
+        #expect(try db.importAccounts([tagged], source: .file, origin: "f.json", prune: false, at: date(30))
+            == InventoryImportSummary(unchanged: 1))
+        tagged.accountTags["env"] = "staging"
+        #expect(try db.importAccounts([tagged], source: .file, origin: "f.json", prune: false, at: date(60))
+            == InventoryImportSummary(updated: 1))
+        #expect(try db.allAccounts().first?.accountTags == ["team": "payments", "env": "staging"])
+        #expect(try db.read { try String.fetchOne($0, sql: "SELECT account_tags FROM accounts") }
+            == #"{"env":"staging","team":"payments"}"#)
+    }
+
     @Test func pruneDisablesMissingAccountsAndNeverDeletes() throws {
         let db = try InventoryDatabase.inMemory()
         _ = try db.importAccounts([account("000000000001"), account("000000000002"), account("000000000003")],

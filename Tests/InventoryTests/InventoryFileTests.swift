@@ -33,6 +33,11 @@ import TestSupport
         #expect(checkout.tags == ["managed-by": "fleetform", "cost-center": "commerce", "team": "checkout"])
         #expect(checkout.roleName == "terraform-akeyless-role")
         #expect(checkout.managementAccountID == "123456789012")
+        // Account tags (selection) stand alone: no defaults, no merging with resource tags.
+        #expect(checkout.accountTags == [:])
+        let payments = try #require(file.accounts.first { $0.accountID == "210987654321" })
+        #expect(payments.accountTags == ["team": "payments", "env": "prod"])
+        #expect(payments.tags == ["managed-by": "fleetform", "cost-center": "platform", "team": "payments"])
         let dataLake = try #require(file.accounts.first { $0.name == "data-lake-prod" })
         #expect(dataLake.roleName == "akeyless-gateway-data")
         #expect(Set(file.accounts.map(\.ouPath)).count >= 4)
@@ -108,7 +113,22 @@ import TestSupport
         // Unknown keys
         (#"{"id": "000000000001", "name": "a", "regoin": "us-east-1"}"#, #"accounts[0].regoin: unknown key; did you mean "region"?"#),
         (#"{"id": "000000000001", "name": "a", "colour": "blue"}"#,
-         "accounts[0].colour: unknown key (allowed: id, name, email, ou_path, region, role_name, access_role_name, tags, enabled)"),
+         "accounts[0].colour: unknown key (allowed: id, name, email, ou_path, region, role_name, access_role_name, tags, account_tags, enabled)"),
+        (#"{"id": "000000000001", "name": "a", "account_tag": {"team": "x"}}"#,
+         #"accounts[0].account_tag: unknown key; did you mean "account_tags"?"#),
+        // Account tags follow the tag rules, with their own path.
+        (#"{"id": "000000000001", "name": "a", "account_tags": ["team"]}"#,
+         "accounts[0].account_tags: expected an object of string keys to string values, got an array"),
+        (#"{"id": "000000000001", "name": "a", "account_tags": {"team": 1}}"#,
+         "accounts[0].account_tags.team: tag values must be strings, got a number"),
+        (#"{"id": "000000000001", "name": "a", "account_tags": {"aws:x": "y"}}"#,
+         #"accounts[0].account_tags["aws:x"]: tag keys starting with aws: are reserved by AWS"#),
+        (#"{"id": "000000000001", "name": "a", "account_tags": {"cost center": "a;b"}}"#,
+         #"accounts[0].account_tags["cost center"]: tag values may hold only letters, digits, spaces and _.:/=+-@, got "a;b""#),
+        (#"{"id": "000000000001", "name": "a", "account_tags": {"team": "x\u202E"}}"#,
+         "accounts[0].account_tags.team: contains the control character U+202E"),
+        (#"{"id": "000000000001", "name": "a", "account_tags": {"": "x"}}"#,
+         #"accounts[0].account_tags[""]: tag keys must be 1–128 characters"#),
         (#"{"id": "000000000001", "name": "a", "name": "b"}"#, "accounts[0].name: duplicate key"),
         (#"[]"#, "accounts[0]: expected an object, got an array"),
     ])
@@ -154,6 +174,23 @@ import TestSupport
         let tags = (0..<51).map { #""k\#($0)": "v""# }.joined(separator: ", ")
         #expect(problems(file(account: #"{"id": "000000000001", "name": "a", "tags": {\#(tags)}}"#))
             == ["accounts[0].tags: 51 tags including defaults.tags; IAM allows at most 50"])
+    }
+
+    /// Account tags are the account's own: not allowed in `defaults`, not merged with
+    /// `tags`, and limited to the 50 Organizations allows.
+    @Test func accountTagsAreNeitherDefaultedNorMerged() throws {
+        #expect(problems(file(account: #"{"id": "000000000001", "name": "a"}"#,
+                              defaults: #"{"region": "us-east-1", "account_tags": {"team": "x"}}"#))
+            == ["defaults.account_tags: not allowed in defaults: account tags describe one account; give them per account"])
+        let parsed = try InventoryFile.parse(Array(file(
+            account: #"{"id": "000000000001", "name": "a", "tags": {"team": "r"}, "account_tags": {"team": "s", "pci": ""}}"#,
+            defaults: #"{"region": "us-east-1", "tags": {"managed-by": "fleetform"}}"#).utf8))
+        let account = try #require(parsed.accounts.first)
+        #expect(account.tags == ["managed-by": "fleetform", "team": "r"])
+        #expect(account.accountTags == ["team": "s", "pci": ""])
+        let many = (0..<51).map { #""k\#($0)": "v""# }.joined(separator: ", ")
+        #expect(problems(file(account: #"{"id": "000000000001", "name": "a", "account_tags": {\#(many)}}"#))
+            == ["accounts[0].account_tags: 51 tags; Organizations allows at most 50 on an account"])
     }
 
     @Test func reportsSyntaxErrorsWithPosition() {

@@ -52,6 +52,7 @@ import TestSupport
         let accounts = try upgraded.allAccounts()
         #expect(accounts.map(\.accountID) == ["012345678901"])
         #expect(accounts.first?.createdAt == "2026-01-01T00:00:00Z")
+        #expect(accounts.first?.accountTags == [:])
         // The upgraded schema works: an import is recorded in the new table.
         _ = try upgraded.importAccounts(
             [AccountSpec(accountID: "012345678901", name: "renamed", region: "us-east-1")],

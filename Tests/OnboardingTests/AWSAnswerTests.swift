@@ -130,6 +130,63 @@ final class FakeAWS: HTTPTransport {
         #expect(![account.name, account.email ?? "", account.ouPath, account.state].contains(where: UnsafeText.containsUnsafe))
     }
 
+    /// `withTags` reads each account's tags after the walk (one listing per account,
+    /// every page), escaping what could steer a terminal; without it, none is read.
+    @Test func tagsAreReadPerAccountOnlyWhenAsked() async throws {
+        let fake = FakeAWS { operation, body in
+            let parent = body["ParentId"] as? String ?? ""
+            switch operation {
+            case "DescribeOrganization": return (200, FakeAWS.organization)
+            case "ListRoots": return (200, FakeAWS.roots)
+            case "ListOrganizationalUnitsForParent":
+                return (200, parent == "r-ab12" ? FakeAWS.units([("ou-ab12-aaaaaaaa", "Prod")]) : FakeAWS.units([]))
+            case "ListAccountsForParent" where parent == "ou-ab12-aaaaaaaa":
+                return (200, FakeAWS.accounts(#"""
+                    {"Id": "222222222222", "Name": "payments", "State": "ACTIVE"},
+                    {"Id": "333333333333", "Name": "search", "State": "ACTIVE"}
+                    """#))
+            case "ListAccountsForParent": return (200, FakeAWS.accounts(#"{"Id": "111111111111", "Name": "mgmt", "State": "ACTIVE"}"#))
+            case "ListTagsForResource":
+                switch (body["ResourceId"] as? String, body["NextToken"] as? String) {
+                case ("222222222222", nil): return (200, #"{"Tags": [{"Key": "team", "Value": "payments"}], "NextToken": "n"}"#)
+                case ("222222222222", "n"?): return (200, #"{"Tags": [{"Key": "env\u202E", "Value": "prod\u001b[31m"}]}"#)
+                case ("333333333333", _): return (200, #"{"Tags": [{"Key": "team", "Value": "search"}]}"#)
+                default: return (200, #"{"Tags": []}"#)
+                }
+            default: return (400, #"{"__type": "InvalidInputException", "Message": "unexpected"}"#)
+            }
+        }
+        let plain = try await discover(fake)
+        #expect(plain.accounts.allSatisfy { $0.tags == nil })
+        // Describe, roots, and two listings for each of the two parents.
+        #expect(fake.requests == 6)
+
+        let tagged = try await discover(fake, .init(withTags: true))
+        #expect(fake.requests == 6 + 6 + 4)
+        let tags = Dictionary(uniqueKeysWithValues: tagged.accounts.map { ($0.accountID, $0.tags) })
+        #expect(tags == [
+            "111111111111": [:],
+            "222222222222": ["team": "payments", #"env\u{202E}"#: #"prod\u{1B}[31m"#],
+            "333333333333": ["team": "search"],
+        ])
+    }
+
+    @Test func aTagListingThatFailsFailsTheDiscovery() async throws {
+        let fake = FakeAWS { operation, _ in
+            switch operation {
+            case "DescribeOrganization": return (200, FakeAWS.organization)
+            case "ListRoots": return (200, FakeAWS.roots)
+            case "ListOrganizationalUnitsForParent": return (200, FakeAWS.units([]))
+            case "ListAccountsForParent": return (200, FakeAWS.accounts(#"{"Id": "222222222222", "Name": "a", "State": "ACTIVE"}"#))
+            default: return (400, #"{"__type": "AccessDeniedException", "Message": "not allowed: organizations:ListTagsForResource"}"#)
+            }
+        }
+        let error = await #expect(throws: AWSError.self) {
+            _ = try await discover(fake, .init(withTags: true))
+        }
+        #expect("\(error.map { "\($0)" } ?? "")".contains("ListTagsForResource 222222222222"), "\(String(describing: error))")
+    }
+
     /// The account ID names the workspace directory: `../x` must never be recorded.
     @Test func anAccountIDThatIsNot12DigitsFailsTheDiscovery() async throws {
         let fake = FakeAWS { operation, _ in

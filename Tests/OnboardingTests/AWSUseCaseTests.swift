@@ -130,6 +130,31 @@ import Testing
         #expect(try db.allAccounts().count == 3)
     }
 
+    /// Account tags come from a discovery that read them (`--with-tags`) and are kept by
+    /// one that did not; a change to them alone is an update.
+    @Test func discoveryReplacesAccountTagsOnlyWhenItReadThem() throws {
+        let db = try InventoryDatabase.inMemory()
+        let defaults = DiscoveryDefaults(region: "us-east-1", managementAccountID: "123456789012")
+        func discover(_ tags: [String: String]?) throws -> InventoryImportSummary {
+            try db.importDiscoveredAccounts([
+                DiscoveredAccount(accountID: "000000000001", name: "payments", email: nil, ouPath: "Root", state: "ACTIVE",
+                                  enabled: true, tags: tags),
+            ], defaults: defaults, origin: "o", pruneUnder: nil)
+        }
+        func accountTags() throws -> [String: String]? { try db.allAccounts().first?.accountTags }
+        #expect(try discover(["team": "payments"]) == InventoryImportSummary(added: 1))
+        #expect(try accountTags() == ["team": "payments"])
+        #expect(try discover(nil) == InventoryImportSummary(unchanged: 1))
+        #expect(try accountTags() == ["team": "payments"])
+        #expect(try discover(["team": "payments"]) == InventoryImportSummary(unchanged: 1))
+        #expect(try discover(["team": "search", "env": "prod"]) == InventoryImportSummary(updated: 1))
+        #expect(try accountTags() == ["team": "search", "env": "prod"])
+        #expect(try discover([:]) == InventoryImportSummary(updated: 1))
+        #expect(try accountTags() == [:])
+        // Resource tags are the file's business: discovery never touches them.
+        #expect(try db.allAccounts().first?.tags == [:])
+    }
+
     /// A user's `enabled: false` survives discovery, which may only disable (or re-enable
     /// what it disabled itself); `inventory list` says why each account is disabled.
     @Test func discoveryNeverEnablesAnAccountTheUserDisabled() throws {

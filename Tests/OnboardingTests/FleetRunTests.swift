@@ -21,8 +21,9 @@ import TestSupport
             source: .file, origin: "test", prune: false)
     }
 
-    private func execute(_ command: RunCommand, template: String? = nil) async throws(OnboardingFailure) -> FleetRun.Result {
-        let request = FleetRun.Request(command: command, selection: AccountSelection(), template: template ?? self.template,
+    private func execute(_ command: RunCommand, template: String? = nil, selection: AccountSelection = AccountSelection())
+        async throws(OnboardingFailure) -> FleetRun.Result {
+        let request = FleetRun.Request(command: command, selection: selection, template: template ?? self.template,
                                        settings: RunSettings(parallel: 2, maxAttempts: 1))
         return try await FleetRun(home: FleetformHome(url: home.url), database: database)
             .execute(request, stop: StopController(), events: { _ in })
@@ -46,6 +47,52 @@ import TestSupport
             Issue.record("retry found work although nothing failed")
             return
         }
+    }
+
+    /// Retagging accounts (their selection tags) re-runs nothing: the tags select the
+    /// accounts and never reach terraform. The template declares `tags` and even an
+    /// `account_tags` variable, so account tags rendered under either name would change
+    /// its config hash and start terraform again.
+    @Test func retaggingAnAccountReRunsNothing() async throws {
+        let tagged = try home.write("tagged/main.tf", """
+            variable "account_id" {
+              type = string
+            }
+
+            variable "tags" {
+              type = map(string)
+            }
+
+            variable "account_tags" {
+              type    = map(string)
+              default = {}
+            }
+
+            resource "terraform_data" "role" {
+              input = "arn:aws:iam::${var.account_id}:role/tagged"
+            }
+
+            output "role_arn" {
+              value = terraform_data.role.output
+            }
+            """)
+        let template = URL(fileURLWithPath: tagged).deletingLastPathComponent().path
+        guard case .finished(let first) = try await execute(.apply, template: template) else {
+            Issue.record("the first apply had nothing to do")
+            return
+        }
+        #expect(first.outcome == .succeeded)
+        _ = try database.importAccounts(
+            ids.map { AccountSpec(accountID: $0, name: "acct-\($0.suffix(2))", ouPath: "Root/Test", region: "us-east-1",
+                                  accountTags: ["team": "payments", "env": $0.hasSuffix("1") ? "prod" : "dev"]) },
+            source: .file, origin: "test", prune: false)
+        let payments = AccountSelection(tags: [.init(key: "team", value: "payments")])
+        guard case .finished(let again) = try await execute(.apply, template: template, selection: payments) else {
+            Issue.record("the apply after retagging found no jobs")
+            return
+        }
+        #expect(again.jobs.count == 2)
+        #expect(again.jobs.allSatisfy { $0.status == .skipped && $0.skipReason == .upToDate }, "\(again.jobs)")
     }
 
     /// Bad input is refused before the run is recorded, with the kind that picks the exit code.

@@ -76,11 +76,13 @@ import Testing
     /// `--exclude-ou`, after `--account` / `--ou`; each filter's own failure names it.
     @Test func selectionByTagsAndExclusions() throws {
         let accounts = [
-            record("000000000001", ou: "Root/Workloads/Prod", tags: ["team": "payments", "env": "prod", "pci": ""]),
-            record("000000000002", ou: "Root/Workloads/Dev", tags: ["team": "payments", "env": "dev"]),
-            record("000000000003", ou: "Root/Workloads/Prod", tags: ["team": "search", "env": "prod"]),
-            record("000000000004", ou: "Root/Security", tags: ["team": "security"]),
-            record("000000000005", ou: "Root/Workloads/Prod", enabled: false, tags: ["team": "payments", "env": "prod"]),
+            record("000000000001", ou: "Root/Workloads/Prod", accountTags: ["team": "payments", "env": "prod", "pci": ""]),
+            record("000000000002", ou: "Root/Workloads/Dev", accountTags: ["team": "payments", "env": "dev"]),
+            record("000000000003", ou: "Root/Workloads/Prod", accountTags: ["team": "search", "env": "prod"]),
+            // Resource tags (on its IAM objects) never select an account.
+            record("000000000004", ou: "Root/Security", tags: ["team": "payments", "env": "prod"],
+                   accountTags: ["team": "security"]),
+            record("000000000005", ou: "Root/Workloads/Prod", enabled: false, accountTags: ["team": "payments", "env": "prod"]),
         ]
         func ids(_ selection: AccountSelection) throws -> [String] {
             try selection.apply(to: accounts).map(\.accountID)
@@ -121,6 +123,48 @@ import Testing
         #expect(try !ids(.init(tags: [tag("team=payments")])).contains("000000000005"))
     }
 
+    /// Every filter at once, in the documented order: `--account` or `--ou` include,
+    /// each `--tag` narrows (by value, or by key alone), then the exclusions.
+    @Test func selectionCombinesEveryFilter() throws {
+        let accounts = [
+            record("000000000001", ou: "Root/Workloads/Prod", accountTags: ["team": "payments", "env": "prod"]),
+            record("000000000002", ou: "Root/Workloads/Dev", accountTags: ["team": "payments", "env": "dev"]),
+            record("000000000003", ou: "Root/Workloads/Staging", accountTags: ["team": "payments", "env": "staging"]),
+            record("000000000004", ou: "Root/Workloads/Staging", accountTags: ["team": "payments"]),
+            record("000000000005", ou: "Root/Workloads/Staging", accountTags: ["team": "search", "env": "staging"]),
+            record("000000000006", ou: "Root/Security", accountTags: ["team": "payments", "env": "audit"]),
+            record("000000000007", ou: "Root/Sandbox", accountTags: ["team": "payments", "env": "sandbox"]),
+            record("000000000008", ou: "Root/Workloads/Prod", enabled: false, accountTags: ["team": "payments", "env": "prod"]),
+        ]
+        let tag = { (text: String) in AccountSelection.TagFilter(text)! }
+        var selection = AccountSelection(
+            accountIDs: ["000000000006"], ouPrefixes: ["Root/Workloads"], tags: [tag("team=payments"), tag("env")],
+            excludedAccountIDs: ["000000000001"], excludedOUPrefixes: ["Root/Workloads/Dev"])
+        // --account 6 / --ou Root/Workloads: 1–6; team=payments: not 5; env: not 4;
+        // not 1; not under Dev: 3 and 6 are left, in inventory order.
+        #expect(try selection.apply(to: accounts).map(\.accountID) == ["000000000003", "000000000006"])
+        selection.excludedAccountIDs.append("000000000006")
+        #expect(try selection.apply(to: accounts).map(\.accountID) == ["000000000003"])
+        selection.tags.append(tag("env=qa"))
+        #expect(throws: SelectionError.emptied(
+            by: "--tag env=qa", before: ("--account 000000000006 --ou Root/Workloads --tag team=payments --tag env", 4))) {
+            try selection.apply(to: accounts)
+        }
+        func refusal(_ selection: AccountSelection) -> String? {
+            do {
+                _ = try selection.apply(to: accounts)
+                return nil
+            } catch {
+                return error.description
+            }
+        }
+        #expect(refusal(selection) == "--tag env=qa: no account left of the 4 selected by --account 000000000006 "
+            + "--ou Root/Workloads --tag team=payments --tag env")
+        // A key alone that no account carries is named as such.
+        #expect(refusal(.init(tags: [tag("cost-center")]))
+            == "--tag cost-center: no account left of the 7 selected by all enabled accounts")
+    }
+
     @Test func runIDsSortByTime() {
         let earlier = RunID.make(at: Date(timeIntervalSince1970: 1_800_000_000))
         let later = RunID.make(at: Date(timeIntervalSince1970: 1_800_000_061))
@@ -136,11 +180,32 @@ import Testing
         #expect(values["tags"] == .object(.init(members: [.init("team", .string("t"))])))
     }
 
-    private func record(_ id: String, ou: String, enabled: Bool = true, tags: [String: String] = ["team": "t"]) -> AccountRecord {
+    /// Account tags select accounts and stay out of terraform: not in the variables, so
+    /// not in the config hash, and retagging an account re-runs nothing. Resource tags
+    /// are in both.
+    @Test func accountTagsReachNeitherTheVariablesNorTheConfigHash() {
+        let renderer = WorkspaceRenderer(layout: HomeLayout(home: URL(fileURLWithPath: "/h")), terraformVersion: "1.11.0")
+        func hash(_ account: AccountRecord) -> String {
+            renderer.rendering(accountID: account.accountID, template: .builtIn,
+                               variables: TemplateVariables.values(for: account)).configHash
+        }
+        var account = record("012345678901", ou: "Root")
+        let values = TemplateVariables.values(for: account)
+        let base = hash(account)
+        account.accountTags = ["team": "payments", "env": "prod"]
+        #expect(TemplateVariables.values(for: account) == values)
+        #expect(hash(account) == base)
+        account.tags = ["team": "payments"]
+        #expect(hash(account) != base)
+    }
+
+    private func record(_ id: String, ou: String, enabled: Bool = true, tags: [String: String] = ["team": "t"],
+                        accountTags: [String: String] = [:]) -> AccountRecord {
         AccountRecord(
             accountID: id, name: "acct-\(id)", email: nil, ouPath: ou, region: "us-east-1",
             roleName: "terraform-akeyless-role", accessRoleName: "OrganizationAccountAccessRole",
-            managementAccountID: "123456789012", tags: tags, enabled: enabled, organizationState: nil, source: .file,
+            managementAccountID: "123456789012", tags: tags, accountTags: accountTags, enabled: enabled,
+            organizationState: nil, source: .file,
             createdAt: "2026-01-01T00:00:00Z", updatedAt: "2026-01-01T00:00:00Z")
     }
 }

@@ -28,6 +28,13 @@ extension MotoServer {
         _ = try MotoOrgScript.run(["--endpoint", endpoint, "move", "--account", account, "--ou-id", ouID])
     }
 
+    /// Tags accounts in Organizations (`TagResource`: added to, or replacing, the tags
+    /// each has), by account ID, in one run of the script.
+    public func tagAccounts(_ tags: [String: [String: String]]) throws {
+        let spec = try JSONSerialization.data(withJSONObject: tags, options: [.sortedKeys])
+        _ = try MotoOrgScript.run(["--endpoint", endpoint, "tag", "--spec", String(decoding: spec, as: UTF8.self)])
+    }
+
     /// Closes the account: moto marks it SUSPENDED.
     public func closeAccount(_ account: String) throws {
         _ = try MotoOrgScript.run(["--endpoint", endpoint, "close", "--account", account])

@@ -59,6 +59,26 @@ public struct OrganizationsClient: Sendable {
         }
     }
 
+    /// A tag on an Organizations resource (an account, an OU, a root, a policy).
+    public struct Tag: Sendable, Equatable, Decodable {
+        public var key: String
+        public var value: String
+
+        enum CodingKeys: CodingKey { case key, value }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            key = try container.decode(String.self, forKey: .key)
+            // Tag values may be empty; a server that leaves an empty one out means the same.
+            value = try container.decodeIfPresent(String.self, forKey: .value) ?? ""
+        }
+
+        public init(key: String, value: String) {
+            self.key = key
+            self.value = value
+        }
+    }
+
     public func describeOrganization() async throws -> Organization {
         struct Answer: Decodable {
             struct Shape: Decodable {
@@ -105,6 +125,12 @@ public struct OrganizationsClient: Sendable {
 
     public func accounts(parentID: String) async throws -> [Account] {
         try await pages("ListAccountsForParent", ["ParentId": .string(parentID)], listKey: "Accounts", resource: parentID)
+    }
+
+    /// The tags on a resource: for an account, its 12-digit ID (`ListTagsForResource`,
+    /// every page; Organizations pages tags like everything else).
+    public func tags(resourceID: String) async throws -> [Tag] {
+        try await pages("ListTagsForResource", ["ResourceId": .string(resourceID)], listKey: "Tags", resource: resourceID)
     }
 
     // MARK: Calls

@@ -14,7 +14,9 @@ struct InventoryDiscoverCommand: AsyncParsableCommand {
             Walks the OU tree and records every account with its OU path (Root/Workloads/Prod) and state. \
             Accounts that are not ACTIVE and the management account are recorded disabled unless \
             --include-suspended / --include-management. Known accounts keep their region, role names and \
-            tags; a failed discovery writes nothing.
+            tags; a failed discovery writes nothing. With --with-tags, each account's tags in Organizations \
+            become its account tags (what --tag selects by), one ListTagsForResource listing per account; \
+            without it, the account tags recorded earlier are kept.
             """
     )
 
@@ -24,6 +26,8 @@ struct InventoryDiscoverCommand: AsyncParsableCommand {
     @Flag(help: "Enable accounts that are not ACTIVE (suspended, pending closure).") var includeSuspended = false
     @Flag(help: "Enable the management account itself.") var includeManagement = false
     @Flag(help: "Disable (never delete) discovered accounts that Organizations no longer lists.") var prune = false
+    @Flag(help: "Also read each account's tags (one request per account) as its account tags, for --tag.")
+    var withTags = false
 
     @Option(help: ArgumentHelp("Region for newly discovered accounts (default: the AWS region, else us-east-1).", valueName: "region"))
     var region: String?
@@ -44,7 +48,8 @@ struct InventoryDiscoverCommand: AsyncParsableCommand {
         let result: InventoryDiscovery.Result
         do {
             result = try await InventoryDiscovery(database: database).execute(.init(
-                options: .init(ouIDs: ouIDs, includeSuspended: includeSuspended, includeManagement: includeManagement),
+                options: .init(ouIDs: ouIDs, includeSuspended: includeSuspended, includeManagement: includeManagement,
+                               withTags: withTags),
                 prune: prune, region: region))
         } catch {
             throw CommandFailure(error)

@@ -1,11 +1,12 @@
 import ArgumentParser
+import FleetformBasics
 import Foundation
 import Inventory
 import Onboarding
 
-/// `--account ID`…, `--ou PATH_PREFIX`…, `--exclude-account ID`… and
-/// `--exclude-ou PATH_PREFIX`…: which accounts a command works on. (`--tag` waits for
-/// selection tags of their own: the inventory's `tags` are the template's resource tags.)
+/// `--account ID`…, `--ou PATH_PREFIX`…, `--tag KEY[=VALUE]`…, `--exclude-account ID`…
+/// and `--exclude-ou PATH_PREFIX`…: which accounts a command works on. `--tag` matches
+/// the account's own tags (`account_tags`), not the resource tags of its IAM objects.
 struct SelectionOptions: ParsableArguments {
     @Option(name: .customLong("account"), help: ArgumentHelp(
         "Only this account (repeatable).", valueName: "id"))
@@ -14,6 +15,11 @@ struct SelectionOptions: ParsableArguments {
     @Option(name: .customLong("ou"), help: ArgumentHelp(
         "Only accounts under this OU path, e.g. Root/Workloads/Prod (repeatable).", valueName: "path-prefix"))
     var ous: [String] = []
+
+    @Option(name: .customLong("tag"), help: ArgumentHelp(
+        "Only accounts with this account tag (KEY=VALUE) or with this tag key at all (KEY); repeatable, all must match.",
+        valueName: "key[=value]"))
+    var tags: [String] = []
 
     @Option(name: .customLong("exclude-account"), help: ArgumentHelp(
         "Leave this account out (repeatable; applied after the filters above).", valueName: "id"))
@@ -29,6 +35,16 @@ struct SelectionOptions: ParsableArguments {
                 throw ValidationError("\(flag) \(id): must be a 12-digit account ID")
             }
         }
+        for tag in tags {
+            // The text is echoed back: a control character in it must not reach the
+            // terminal as one.
+            if let problem = AccountFieldRules.unsafeTextProblem(tag) {
+                throw ValidationError("--tag \(UnsafeText.escaped(tag)): \(problem)")
+            }
+            if AccountSelection.TagFilter(tag) == nil {
+                throw ValidationError("--tag \(tag.isEmpty ? "\"\"" : tag): the tag key must not be empty; give KEY=VALUE or KEY")
+            }
+        }
         for (flag, paths) in [("--ou", ous), ("--exclude-ou", excludedOUs)] {
             for ou in paths where AccountFieldRules.ouPathProblem(ou.hasSuffix("/") ? String(ou.dropLast()) : ou) != nil {
                 throw ValidationError("\(flag) \(ou): must be an OU path starting at Root, like Root/Workloads")
@@ -37,7 +53,8 @@ struct SelectionOptions: ParsableArguments {
     }
 
     var selection: AccountSelection {
-        AccountSelection(accountIDs: accounts, ouPrefixes: ous, excludedAccountIDs: excludedAccounts, excludedOUPrefixes: excludedOUs)
+        AccountSelection(accountIDs: accounts, ouPrefixes: ous, tags: tags.compactMap(AccountSelection.TagFilter.init),
+                         excludedAccountIDs: excludedAccounts, excludedOUPrefixes: excludedOUs)
     }
 }
 

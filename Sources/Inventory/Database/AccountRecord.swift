@@ -31,7 +31,9 @@ public struct AccountRecord: Sendable, Equatable, FetchableRecord, PersistableRe
         case roleName = "role_name"
         case accessRoleName = "access_role_name"
         case managementAccountID = "management_account_id"
-        case tags, enabled
+        case tags
+        case accountTags = "account_tags"
+        case enabled
         case disabledReason = "disabled_reason"
         case state, source
         case createdAt = "created_at"
@@ -58,13 +60,15 @@ public struct AccountRecord: Sendable, Equatable, FetchableRecord, PersistableRe
 
     public init(
         accountID: String, name: String, email: String?, ouPath: String, region: String, roleName: String,
-        accessRoleName: String, managementAccountID: String?, tags: [String: String], enabled: Bool,
+        accessRoleName: String, managementAccountID: String?, tags: [String: String],
+        accountTags: [String: String] = [:], enabled: Bool,
         disabledReason: DisabledReason? = nil, organizationState: String?, source: AccountSource, createdAt: String, updatedAt: String
     ) {
         self.init(
             spec: AccountSpec(accountID: accountID, name: name, email: email, ouPath: ouPath, region: region,
                               roleName: roleName, accessRoleName: accessRoleName,
-                              managementAccountID: managementAccountID, tags: tags, enabled: enabled),
+                              managementAccountID: managementAccountID, tags: tags, accountTags: accountTags,
+                              enabled: enabled),
             disabledReason: disabledReason, organizationState: organizationState, source: source, createdAt: createdAt, updatedAt: updatedAt)
     }
 
@@ -80,6 +84,7 @@ public struct AccountRecord: Sendable, Equatable, FetchableRecord, PersistableRe
             accessRoleName: row[CodingKeys.accessRoleName.rawValue],
             managementAccountID: row[CodingKeys.managementAccountID.rawValue],
             tags: TagsColumn.decode(row[CodingKeys.tags.rawValue]),
+            accountTags: TagsColumn.decode(row[CodingKeys.accountTags.rawValue]),
             enabled: row[CodingKeys.enabled.rawValue])
         disabledReason = try row.decodedIfPresent(CodingKeys.disabledReason.rawValue, table: Self.databaseTableName,
                                                   key: accountID)
@@ -99,12 +104,13 @@ public struct AccountRecord: Sendable, Equatable, FetchableRecord, PersistableRe
     /// insert of an import.
     static let storedColumns = [
         CodingKeys.accountID, .name, .email, .ouPath, .region, .roleName, .accessRoleName, .managementAccountID,
-        .tags, .enabled, .disabledReason, .state, .source, .createdAt, .updatedAt,
+        .tags, .accountTags, .enabled, .disabledReason, .state, .source, .createdAt, .updatedAt,
     ].map(\.rawValue)
 
     var storedValues: [(any DatabaseValueConvertible)?] {
         [spec.accountID, spec.name, spec.email, spec.ouPath, spec.region, spec.roleName, spec.accessRoleName,
-         spec.managementAccountID, TagsColumn.encode(spec.tags), spec.enabled, disabledReason?.rawValue,
+         spec.managementAccountID, TagsColumn.encode(spec.tags),
+         TagsColumn.encode(spec.accountTags), spec.enabled, disabledReason?.rawValue,
          organizationState, source.rawValue, createdAt, updatedAt]
     }
 

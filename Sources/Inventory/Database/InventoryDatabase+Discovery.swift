@@ -12,14 +12,20 @@ public struct DiscoveredAccount: Sendable, Equatable {
     /// Whether runs may include it: ACTIVE members are enabled; suspended accounts and
     /// the management account only when asked for.
     public var enabled: Bool
+    /// The account's tags in Organizations, which become its account tags; nil when they
+    /// were not read (`inventory discover` without `--with-tags`), so that a discovery
+    /// that did not look at them leaves the recorded ones as they are.
+    public var tags: [String: String]?
 
-    public init(accountID: String, name: String, email: String?, ouPath: String, state: String, enabled: Bool) {
+    public init(accountID: String, name: String, email: String?, ouPath: String, state: String, enabled: Bool,
+                tags: [String: String]? = nil) {
         self.accountID = accountID
         self.name = name
         self.email = email
         self.ouPath = ouPath
         self.state = state
         self.enabled = enabled
+        self.tags = tags
     }
 }
 
@@ -44,8 +50,10 @@ public struct DiscoveryDefaults: Sendable, Equatable {
 extension InventoryDatabase {
     /// Records a discovery in one transaction: new accounts are added with `defaults`,
     /// known ones get their name, e-mail, OU path, state and enabled flag updated in
-    /// place (their history stays), never enabling one a user disabled. With `pruneUnder`, accounts discovered earlier under
-    /// those OU paths that Organizations no longer lists are disabled.
+    /// place (their history stays), never enabling one a user disabled. Account tags
+    /// are replaced only by a discovery that read them (`tags` not nil). With
+    /// `pruneUnder`, accounts discovered earlier under those OU paths that Organizations
+    /// no longer lists are disabled.
     public func importDiscoveredAccounts(
         _ accounts: [DiscoveredAccount], defaults: DiscoveryDefaults, origin: String, pruneUnder: [String]?,
         at date: Date = Date()
@@ -62,7 +70,8 @@ extension InventoryDatabase {
                     let spec = AccountSpec(
                         accountID: account.accountID, name: account.name, email: account.email, ouPath: account.ouPath,
                         region: defaults.region, roleName: defaults.roleName, accessRoleName: defaults.accessRoleName,
-                        managementAccountID: defaults.managementAccountID, enabled: account.enabled)
+                        managementAccountID: defaults.managementAccountID, accountTags: account.tags ?? [:],
+                        enabled: account.enabled)
                     try AccountRecord(spec: spec, disabledReason: found, organizationState: account.state, source: .organizations,
                                       createdAt: now, updatedAt: now).insert(db)
                     summary.added += 1
@@ -76,6 +85,7 @@ extension InventoryDatabase {
                 updated.email = account.email
                 updated.ouPath = account.ouPath
                 updated.organizationState = account.state
+                if let tags = account.tags { updated.accountTags = tags }
                 updated.enabled = reason == nil
                 updated.disabledReason = reason
                 updated.source = .organizations

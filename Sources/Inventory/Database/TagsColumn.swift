@@ -1,7 +1,8 @@
 import FleetformBasics
 
-/// The `tags` column's text form: a JSON object with keys sorted, so two equal tag sets
-/// are equal strings and an unchanged re-import needs no decoding to compare.
+/// The text form of the `tags` and `account_tags` columns: a JSON object with keys
+/// sorted, so two equal tag sets are equal strings and an unchanged re-import needs no
+/// decoding to compare.
 enum TagsColumn {
     static func encode(_ tags: [String: String]) -> String {
         JSONValue.object(JSONObject(sorted: tags.mapValues { .string($0) })).serialized(.compact)

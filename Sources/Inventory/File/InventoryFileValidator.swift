@@ -10,7 +10,7 @@ struct InventoryFileValidator {
     private static let rootKeys = ["management_account_id", "defaults", "accounts"]
     private static let defaultsKeys = ["region", "role_name", "access_role_name", "tags"]
     private static let accountKeys = [
-        "id", "name", "email", "ou_path", "region", "role_name", "access_role_name", "tags", "enabled",
+        "id", "name", "email", "ou_path", "region", "role_name", "access_role_name", "tags", "account_tags", "enabled",
     ]
 
     /// The `defaults` object, resolved.
@@ -78,9 +78,15 @@ struct InventoryFileValidator {
     // MARK: Sections
 
     private mutating func defaults(_ value: JSONValue) -> Defaults {
-        guard case .object(let object) = value else {
+        guard case .object(var object) = value else {
             report("defaults", "expected an object, got \(value.typeName)")
             return Defaults()
+        }
+        // Account tags describe one account (its team, its environment) and select it;
+        // a default would give every account the same ones and select them all alike.
+        if object["account_tags"] != nil {
+            report("defaults.account_tags", "not allowed in defaults: account tags describe one account; give them per account")
+            object.members.removeAll { $0.key == "account_tags" }
         }
         let field = fields(of: object, allowed: Self.defaultsKeys, at: "defaults.")
         var defaults = Defaults()
@@ -132,8 +138,16 @@ struct InventoryFileValidator {
         if tags.count > AccountFieldRules.maximumTagCount {
             report("accounts[\(index)].tags", "\(tags.count) tags including defaults.tags; IAM allows at most \(AccountFieldRules.maximumTagCount)")
         }
+        var accountTags: [String: String] = [:]
+        if let value = field[8] {
+            accountTags = self.tags(value, at: "accounts[\(index)].account_tags")
+            if accountTags.count > AccountFieldRules.maximumTagCount {
+                report("accounts[\(index)].account_tags",
+                       "\(accountTags.count) tags; Organizations allows at most \(AccountFieldRules.maximumTagCount) on an account")
+            }
+        }
         var enabled = true
-        switch field[8] {
+        switch field[9] {
         case nil, .null?: break
         case .bool(let flag)?: enabled = flag
         case let other?: report("accounts[\(index)].enabled", "expected true or false, got \(other.typeName)")
@@ -152,6 +166,7 @@ struct InventoryFileValidator {
             accessRoleName: accessRoleName ?? defaults.accessRoleName ?? AccountSpec.defaultAccessRoleName,
             managementAccountID: managementAccountID,
             tags: tags,
+            accountTags: accountTags,
             enabled: enabled
         )
     }

@@ -8,7 +8,8 @@ import Inventory
 /// Walks the OU tree from the root (or from `--ou` subtrees), listing child OUs and
 /// accounts per parent and following every page, so the number of requests grows with
 /// pages and OUs, never with one call per account. Independent OUs are walked
-/// concurrently, at most `concurrency` at a time.
+/// concurrently, at most `concurrency` at a time. With `withTags`, each account's tags
+/// are read afterwards, one listing per account, at the same concurrency.
 public struct OrganizationDiscovery: Sendable {
     public var organizations: OrganizationsClient
     public var concurrency: Int
@@ -23,11 +24,16 @@ public struct OrganizationDiscovery: Sendable {
         public var ouIDs: [String]
         public var includeSuspended: Bool
         public var includeManagement: Bool
+        /// Also read each account's tags (`ListTagsForResource`, one listing per
+        /// account): the only per-account calls of a discovery, so only when asked for.
+        public var withTags: Bool
 
-        public init(ouIDs: [String] = [], includeSuspended: Bool = false, includeManagement: Bool = false) {
+        public init(ouIDs: [String] = [], includeSuspended: Bool = false, includeManagement: Bool = false,
+                    withTags: Bool = false) {
             self.ouIDs = ouIDs
             self.includeSuspended = includeSuspended
             self.includeManagement = includeManagement
+            self.withTags = withTags
         }
     }
 
@@ -110,6 +116,15 @@ public struct OrganizationDiscovery: Sendable {
         // Each account once, whatever overlapping subtrees were asked for.
         var seen: Set<String> = []
         accounts = accounts.sorted { $0.accountID < $1.accountID }.filter { seen.insert($0.accountID).inserted }
+        if options.withTags {
+            let organizations = self.organizations
+            let tagLists = try await BoundedConcurrency.map(accounts.map(\.accountID), limit: concurrency) { accountID in
+                try await organizations.tags(resourceID: accountID)
+            }
+            for (index, tags) in tagLists.enumerated() {
+                accounts[index].tags = Self.accountTags(tags)
+            }
+        }
         return Result(managementAccountID: organization.managementAccountID, accounts: accounts,
                       organizationalUnits: walked, scope: scope)
     }
@@ -123,6 +138,18 @@ public struct OrganizationDiscovery: Sendable {
             let children = try await units.map { Node(id: $0.id, path: node.path + "/" + Self.pathSegment($0.name)) }
             return (node, children, try await accounts)
         }
+    }
+
+    /// Tags as account tags. Keys and values are shown in tables and matched by `--tag`:
+    /// control and bidi characters are escaped, as in names. A key listed twice (which
+    /// Organizations does not allow) keeps its first value.
+    static func accountTags(_ tags: [OrganizationsClient.Tag]) -> [String: String] {
+        var result: [String: String] = [:]
+        for tag in tags {
+            let key = UnsafeText.escaped(tag.key)
+            if result[key] == nil { result[key] = UnsafeText.escaped(tag.value) }
+        }
+        return result
     }
 
     /// OUs nest at most five deep under the root; a longer chain of parents is a cycle.

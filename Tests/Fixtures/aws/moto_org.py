@@ -5,6 +5,10 @@
         Creates the organization (if there is none yet) and N member accounts.
         Prints {"management_account_id": ..., "accounts": [{"id", "name", "email"}]}.
 
+    moto_org.py --endpoint URL tag --spec '{"<account id>": {"team": "payments"}}'
+        Tags the accounts in Organizations (TagResource), adding to or replacing
+        the tags they have.
+
     moto_org.py --endpoint URL inspect --account ID [--role-name R] [--access-role-name A]
         Assumes the access role in the member account (moto maps the temporary
         key to that account) and prints what IAM holds there:
@@ -199,6 +203,14 @@ def move(args):
     print("{}")
 
 
+def tag(args):
+    """Tags accounts in Organizations: --spec {"<account id>": {"key": "value"}}."""
+    org = client("organizations", args.endpoint)
+    for account, tags in json.loads(args.spec).items():
+        org.tag_resource(ResourceId=account, Tags=[{"Key": key, "Value": value} for key, value in tags.items()])
+    print("{}")
+
+
 def close(args):
     client("organizations", args.endpoint).close_account(AccountId=args.account)
     print("{}")
@@ -296,6 +308,10 @@ def main():
     move_parser.add_argument("--account", required=True)
     move_parser.add_argument("--ou-id", required=True)
     move_parser.set_defaults(run=move)
+
+    tag_parser = commands.add_parser("tag")
+    tag_parser.add_argument("--spec", required=True, help='{"210987654321": {"team": "payments"}}')
+    tag_parser.set_defaults(run=tag)
 
     close_parser = commands.add_parser("close")
     close_parser.add_argument("--account", required=True)
