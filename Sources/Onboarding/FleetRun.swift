@@ -45,11 +45,16 @@ public struct FleetRun: Sendable {
         /// run covers accounts that joined since and leaves out those that left or were
         /// suspended (disabled, never destroyed).
         public var discovery: InventoryDiscovery.Request?
+        /// `--state` / `FLEETFORM_STATE`; nil: wherever the home records it (local when
+        /// nothing is recorded yet).
+        public var state: StateRequest?
 
         public init(command: RunCommand, selection: AccountSelection, template: String = TerraformTemplate.builtInName,
                     settings: RunSettings, force: Bool = false, allowTemplateSwitch: Bool = false, adopt: Bool = false,
                     confirmDestroy: (@Sendable (Int) throws(OnboardingFailure) -> Void)? = nil,
-                    akeyless: AkeylessRunOptions = AkeylessRunOptions(), discovery: InventoryDiscovery.Request? = nil) {
+                    akeyless: AkeylessRunOptions = AkeylessRunOptions(), discovery: InventoryDiscovery.Request? = nil,
+                    state: StateRequest? = nil) {
+            self.state = state
             self.adopt = adopt
             self.discovery = discovery
             self.akeyless = akeyless
@@ -95,6 +100,9 @@ public struct FleetRun: Sendable {
         for run in try database.recoverAbandonedRuns(isAlive: RunOwnership.aliveForLockHolder) {
             events(.notice(.abandonedRunClosed(run)))
         }
+        // Before anything is discovered or recorded: a run with the wrong --state must
+        // change nothing.
+        let resolvedState = try StateSetting.resolve(request.state, database: database, environment: environment)
         if let kind = home.networkFileSystem() {
             events(.notice(.homeOnNetworkFileSystem(path: home.url.path, kind: kind)))
         }
@@ -133,10 +141,13 @@ public struct FleetRun: Sendable {
         do {
             terraform = try await TerraformSetup.runner(
                 explicitPath: request.settings.terraformPath, layout: layout, environment: environment,
-                debugLog: request.settings.terraformDebugLog, gracePeriod: request.settings.gracePeriod)
+                debugLog: request.settings.terraformDebugLog, gracePeriod: request.settings.gracePeriod, state: resolvedState.location)
         } catch {
             throw OnboardingFailure(.failure, "\(error)")
         }
+
+        let stateLocation = resolvedState.recorded
+            ? resolvedState.location : try StateSetting.record(resolvedState.location, database: database)
 
         let decision = ParallelismPolicy.decide(
             requested: request.settings.parallel, cores: ProcessInfo.processInfo.activeProcessorCount,
@@ -160,7 +171,8 @@ public struct FleetRun: Sendable {
         }
 
         let scheduler = RunScheduler(database: database, layout: layout, runner: terraform.runner,
-                                     terraformVersion: terraform.version.description)
+                                     terraformVersion: terraform.version.description,
+                                     backend: StateBackend(location: stateLocation, environment: environment))
         let report = try await scheduler.run(
             RunRequest(command: request.command, jobs: jobs, templates: templates,
                        options: request.settings.onboardingOptions(parallel: decision.parallel, force: request.force),

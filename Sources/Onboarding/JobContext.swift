@@ -31,16 +31,28 @@ struct JobContext: Sendable {
         }
         // Whether there is anything to destroy is decided only now: a survivor of a killed
         // run may just have written the state.
-        if job.record.operation == .destroy,
-           !FileManager.default.fileExists(atPath: layout.stateFile(accountID: accountID).path) {
-            try? database.skipJobs([job.record.jobID], reason: .nothingToDestroy)
-            return RunScheduler.summary(job, status: .skipped, skipReason: .nothingToDestroy)
+        if job.record.operation == .destroy {
+            let hasState: Bool
+            if renderer.backend.location == .local {
+                hasState = FileManager.default.fileExists(atPath: layout.stateFile(accountID: accountID).path)
+            } else {
+                switch await pulledState(job, log: logPath) {
+                // An empty state (what a destroy leaves) has nothing to destroy either.
+                case .success(let state): hasState = state.map { !$0.isEmpty } ?? false
+                case .failure(let failure):
+                    return finish(job, attempts: 0, logPath: logPath.path, result: failure.result, started: false)
+                }
+            }
+            if !hasState {
+                try? database.skipJobs([job.record.jobID], reason: .nothingToDestroy)
+                return RunScheduler.summary(job, status: .skipped, skipReason: .nothingToDestroy)
+            }
         }
 
         var adopted: [String] = []
         if let adoption, job.record.operation != .destroy, let manifest = job.rendering.template.adoption {
             do throws(AdoptionSurvey.Refusal) {
-                let finding = try await survey(adoption, job: job, manifest: manifest)
+                let finding = try await survey(adoption, job: job, manifest: manifest, log: logPath)
                 job.rendering.imports = finding.imports
                 adopted = finding.kinds.map(\.rawValue)
             } catch {
@@ -93,16 +105,55 @@ struct JobContext: Sendable {
 
     /// The objects to import, after reading which ones the state already manages.
     private func survey(
-        _ adoption: AdoptionSurvey, job: RunScheduler.PreparedJob, manifest: AdoptionManifest
+        _ adoption: AdoptionSurvey, job: RunScheduler.PreparedJob, manifest: AdoptionManifest, log: URL
     ) async throws(AdoptionSurvey.Refusal) -> AdoptionSurvey.Finding {
         let managed: Set<String>
-        do {
-            managed = try StateAddresses.read(stateFile: layout.stateFile(accountID: job.account.accountID))
-        } catch {
-            throw AdoptionSurvey.Refusal(description: "cannot adopt: \(error)")
+        if renderer.backend.location == .local {
+            do {
+                managed = try StateAddresses.read(stateFile: layout.stateFile(accountID: job.account.accountID))
+            } catch {
+                throw AdoptionSurvey.Refusal(description: "cannot adopt: \(error)")
+            }
+        } else {
+            switch await pulledState(job, log: log) {
+            case .success(let state): managed = state?.addresses ?? []
+            case .failure(let failure):
+                throw AdoptionSurvey.Refusal(description: "cannot adopt: \(failure.result.error ?? "cannot read the state")")
+            }
         }
         return try await adoption.survey(
             account: job.account, manifest: manifest, variables: TemplateVariables.values(for: job.account), managed: managed)
+    }
+
+    /// The account's state as its backend has it, nil when there is none: `terraform
+    /// state pull` in the rendered, initialised workspace. For state that is not a local
+    /// file (S3), where "no file here" says nothing about what is managed.
+    private func pulledState(_ job: RunScheduler.PreparedJob, log: URL) async -> Result<StateSnapshot?, AttemptFailure> {
+        let location = renderer.backend.location.stateDescription(accountID: job.account.accountID, layout: layout)
+        let workspace: URL
+        do {
+            workspace = try renderer.write(job.rendering)
+        } catch {
+            return .failure(AttemptFailure(AttemptOutcome(result: JobResult(status: .failed, error: "\(error)"), transient: false)))
+        }
+        if let failure = await initialise(job, workspace: workspace, log: log) { return .failure(AttemptFailure(failure)) }
+        do {
+            let (termination, output) = try await runner.capture(StatePullInvocation(), in: workspace, log: log)
+            guard termination.succeeded else {
+                return .failure(AttemptFailure(AttemptOutcome(
+                    result: JobResult(status: .failed, error: "cannot read the state at \(location): terraform state pull \(termination) (see the log)"),
+                    transient: false)))
+            }
+            return .success(try StateSnapshot.parse(output, origin: location))
+        } catch {
+            return .failure(AttemptFailure(AttemptOutcome(result: JobResult(status: .failed, error: "\(error)"), transient: false)))
+        }
+    }
+
+    private struct AttemptFailure: Error {
+        var outcome: AttemptOutcome
+        init(_ outcome: AttemptOutcome) { self.outcome = outcome }
+        var result: JobResult { outcome.result }
     }
 
     private struct AttemptOutcome {
@@ -164,7 +215,9 @@ struct JobContext: Sendable {
             // instead of installing it into the cache beside others doing the same.
             try? lockFile.write(to: lockPath, options: .atomic)
         }
-        let invocation = InitInvocation()
+        // The rendered backend is the recorded location, where the state is; a workspace
+        // last initialised for another one follows the record (see InitInvocation).
+        let invocation = InitInvocation(backendChange: .reconfigure)
         let outcome: TerraformRunner.Outcome
         do {
             outcome = try await runTerraform(invocation, job: job, workspace: workspace, log: log)

@@ -51,12 +51,16 @@ public struct RunScheduler: Sendable {
     public var layout: HomeLayout
     public var runner: TerraformRunner
     public var terraformVersion: String
+    /// Where the accounts' state is kept.
+    public var backend: StateBackend
 
-    public init(database: InventoryDatabase, layout: HomeLayout, runner: TerraformRunner, terraformVersion: String) {
+    public init(database: InventoryDatabase, layout: HomeLayout, runner: TerraformRunner, terraformVersion: String,
+                backend: StateBackend = .local) {
         self.database = database
         self.layout = layout
         self.runner = runner
         self.terraformVersion = terraformVersion
+        self.backend = backend
     }
 
     /// A job with everything it needs to run, prepared before the run starts.
@@ -73,7 +77,7 @@ public struct RunScheduler: Sendable {
     ) async throws -> RunReport {
         let clock = ContinuousClock()
         let started = clock.now
-        let renderer = WorkspaceRenderer(layout: layout, terraformVersion: terraformVersion)
+        let renderer = WorkspaceRenderer(layout: layout, terraformVersion: terraformVersion, backend: backend)
 
         let templates = request.templates
         let accounts = Dictionary(try database.allAccounts().map { ($0.accountID, $0) }, uniquingKeysWith: { a, _ in a })
@@ -306,13 +310,14 @@ public struct RunScheduler: Sendable {
     }
 
     /// Why a job need not run, or nil. Whether a destroy has state to destroy is left to
-    /// the job when a survivor of a killed run may still be writing that state.
+    /// the job when a survivor of a killed run may still be writing that state, and when
+    /// the state is not a local file: only terraform can look in S3, in the job's workspace.
     private func skipReason(_ job: PreparedJob, appliedHash: String?, force: Bool, survivor: Bool) -> SkipReason? {
         switch job.record.operation {
         case .apply:
             if !force, appliedHash == job.rendering.configHash { return .upToDate }
         case .destroy:
-            if !survivor, !FileManager.default.fileExists(atPath: layout.stateFile(accountID: job.account.accountID).path) {
+            if !survivor, backend.location == .local, !FileManager.default.fileExists(atPath: layout.stateFile(accountID: job.account.accountID).path) {
                 return .nothingToDestroy
             }
         case .plan:

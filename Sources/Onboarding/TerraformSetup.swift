@@ -2,11 +2,12 @@ import Foundation
 import Terraform
 
 /// Finds terraform (`--terraform` or PATH), checks its version once, and builds the
-/// runner with the environment rules of DESIGN.md.
+/// runner with the environment rules of DESIGN.md. State in S3 needs a newer terraform
+/// than the rest: its lock is a lock file in the bucket (`use_lockfile`, 1.10).
 public enum TerraformSetup {
     public static func runner(
         explicitPath: String?, layout: HomeLayout, environment: [String: String], debugLog: Bool,
-        gracePeriod: Duration = .seconds(60)
+        gracePeriod: Duration = .seconds(60), state: StateLocation = .local
     ) async throws(TerraformError) -> (runner: TerraformRunner, version: TerraformVersion) {
         let executable = try TerraformLocator.locate(explicit: explicitPath, environment: environment)
         let overrides = TerraformEnvironment.overrides(
@@ -17,6 +18,7 @@ public enum TerraformSetup {
         }
         let runner = TerraformRunner(executable: executable, environment: overrides, gracePeriod: gracePeriod)
         let version = try await runner.checkVersion()
+        if state.isS3, version < .s3LockFile { throw .tooOldForS3State(executable, version: version.description) }
         return (runner, version)
     }
 }

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Inventory
+import Onboarding
+import Terraform
 
 /// Options every command accepts.
 struct GlobalOptions: ParsableArguments {
@@ -8,6 +10,11 @@ struct GlobalOptions: ParsableArguments {
         "Directory holding the database, workspaces, state and logs (default: $FLEETFORM_HOME, else ./.fleetform).",
         valueName: "dir"))
     var home: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Where every account's Terraform state is kept: local (<home>/state) or s3://BUCKET/PREFIX[?region=REGION] (default: $FLEETFORM_STATE, else what the home recorded, else local).",
+        valueName: "url"))
+    var state: String?
 
     @Flag(name: .long, help: "Never colour the output (NO_COLOR in the environment does the same).")
     var noColor = false
@@ -23,6 +30,27 @@ struct GlobalOptions: ParsableArguments {
             return try home.openDatabase()
         } catch {
             throw CommandFailure(exitCode: ExitStatus.failure, "\(error)")
+        }
+    }
+
+    /// `--state`, else `FLEETFORM_STATE`, parsed; nil when neither is given (the run
+    /// uses the recorded location). A value that is not a location is a usage error
+    /// naming where it came from.
+    func stateRequest() throws -> StateRequest? {
+        let environment = ProcessInfo.processInfo.environment
+        let given: (text: String, origin: String)?
+        if let state, !state.isEmpty {
+            given = (state, "--state")
+        } else if let text = environment["FLEETFORM_STATE"], !text.isEmpty {
+            given = (text, "FLEETFORM_STATE")
+        } else {
+            given = nil
+        }
+        guard let given else { return nil }
+        do {
+            return StateRequest(location: try StateLocation(parsing: given.text), origin: given.origin)
+        } catch {
+            throw CommandFailure(exitCode: ExitStatus.usage, "\(given.origin) \(error)")
         }
     }
 

@@ -16,6 +16,8 @@ struct RunDriver {
     ///   with nothing new stays quiet in the channel.
     func execute(_ request: FleetRun.Request, detailedExitCode: Bool = false, json: Bool = false,
                  notifier: RunNotifier? = nil) async throws {
+        var request = request
+        request.state = try global.stateRequest()
         let database = try global.openDatabase()
         let terminal = global.terminal()
         let stop = StopController()

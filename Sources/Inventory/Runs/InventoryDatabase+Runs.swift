@@ -316,6 +316,22 @@ extension InventoryDatabase {
         }
     }
 
+    /// The template of each account's latest job that ran terraform (any operation): the
+    /// one its workspace and state were last made with, which `state migrate` renders
+    /// the workspace with (a destroyed account's empty state still has to move).
+    public func lastUsedTemplates() throws -> [String: String] {
+        try read { db in
+            var templates: [String: String] = [:]
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT j.account_id, j.template FROM jobs j
+                JOIN (SELECT max(job_id) AS job_id FROM jobs WHERE attempts > 0 GROUP BY account_id) latest
+                  ON latest.job_id = j.job_id
+                """)
+            while let row = try rows.next() { templates[row[0]] = row[1] }
+            return templates
+        }
+    }
+
     /// The template of each account's last successful apply, unless a successful destroy
     /// came after it: what its state was made with.
     public func appliedTemplates() throws -> [String: String] {

@@ -26,11 +26,45 @@ public struct VersionInvocation: TerraformInvocation {
 
 /// `terraform init`. It has no `-json` before Terraform 1.9, so its errors are read from text.
 public struct InitInvocation: TerraformInvocation {
-    public var lockTimeout = defaultLockTimeout
+    /// What to do when the workspace was initialised with another backend than the one
+    /// rendered now.
+    public enum BackendChange: Sendable, Equatable {
+        /// Refuse (terraform's default).
+        case refuse
+        /// `-reconfigure`: use the rendered backend, leave state where it is. Right for a
+        /// run, whose backend is always the recorded location, where the state is: a
+        /// workspace last initialised for another one (a `state migrate` that stopped part
+        /// way) must follow the record, not carry its state anywhere.
+        case reconfigure
+        /// `-migrate-state -force-copy`: copy the state from the backend the workspace was
+        /// initialised with to the rendered one, overwriting what is there without asking
+        /// (`state migrate` verifies the copy afterwards).
+        case migrate
+    }
 
+    public var lockTimeout = defaultLockTimeout
+    public var backendChange: BackendChange
+
+    public init(backendChange: BackendChange = .refuse) {
+        self.backendChange = backendChange
+    }
+
+    public var arguments: [String] {
+        let change: [String] = switch backendChange {
+        case .refuse: []
+        case .reconfigure: ["-reconfigure"]
+        case .migrate: ["-migrate-state", "-force-copy"]
+        }
+        return ["init", "-input=false", "-no-color"] + change + ["-lock-timeout=\(lockTimeout)"]
+    }
+}
+
+/// `terraform state pull`: the state as the backend has it, on standard output (nothing
+/// when there is none). Read through the backend, so the same for a local file and S3.
+public struct StatePullInvocation: TerraformInvocation {
     public init() {}
 
-    public var arguments: [String] { ["init", "-input=false", "-no-color", "-lock-timeout=\(lockTimeout)"] }
+    public var arguments: [String] { ["state", "pull"] }
 }
 
 /// `terraform plan -detailed-exitcode`, as terraform-exec's `Plan` runs it: exit 0 is

@@ -94,6 +94,54 @@ public struct TerraformRunner: Sendable {
         return Outcome(termination: termination, report: report)
     }
 
+    /// Runs `invocation` in `workspace` and returns what it printed on standard output
+    /// (at most `limit` bytes); what it printed on standard error goes to `log`.
+    ///
+    /// For read-only commands (`state pull`) whose output is data, not progress: that
+    /// data (a state may hold secrets) must not land in a log, and a read-only terraform
+    /// that dies with fleetform loses nothing. Still its own process group, so a plugin
+    /// it starts dies with it.
+    public func capture(
+        _ invocation: some TerraformInvocation, in workspace: URL, log: URL, limit: Int = 512 << 20
+    ) async throws(TerraformError) -> (termination: Termination, output: [UInt8]) {
+        let descriptor: FileDescriptor
+        do {
+            try FileManager.default.createDirectory(
+                at: log.deletingLastPathComponent(), withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700])
+            descriptor = try FileDescriptor.open(
+                FilePath(log.path), .writeOnly, options: [.create, .append, .closeOnExec],
+                permissions: [.ownerReadWrite])
+            let header = "\n# fleetform \(Date().formatted(.iso8601)): terraform \(invocation.arguments.joined(separator: " ")) (output not logged)\n"
+            _ = try descriptor.writeAll(Array(header.utf8))
+        } catch {
+            throw .logUnwritable(log.path, "\(error)")
+        }
+        var options = PlatformOptions()
+        options.createSession = true
+        options.teardownSequence = [.send(signal: .interrupt, toProcessGroup: true, allowedDurationToNextStep: gracePeriod)]
+        do {
+            let result = try await Subprocess.run(
+                .path(FilePath(executable)),
+                arguments: Arguments(invocation.arguments),
+                environment: .inherit.updating(environmentKeys),
+                workingDirectory: FilePath(workspace.path),
+                platformOptions: options,
+                input: .none,
+                output: .bytes(limit: limit),
+                error: .fileDescriptor(descriptor, closeAfterSpawningProcess: true)
+            ) { execution in execution.processIdentifier.value }
+            ProcessGroup.kill(result.closureResult)
+            let termination: Termination = switch result.terminationStatus {
+            case .exited(let code): .exited(code)
+            case .signaled(let signal): .signaled(signal)
+            }
+            return (termination, result.standardOutput)
+        } catch {
+            throw .cannotStart(executable, "\(error)")
+        }
+    }
+
     private var environmentKeys: [Subprocess.Environment.Key: String?] {
         var keys: [Subprocess.Environment.Key: String?] = [:]
         for (name, value) in environment {
@@ -193,6 +241,8 @@ public enum TerraformError: Error, Sendable, Equatable, CustomStringConvertible 
     case unknownVersion(String, String)
     case tooOld(String, version: String, minimum: String)
     case logUnwritable(String, String)
+    case tooOldForS3State(String, version: String)
+    case outputTooLarge(String, String)
 
     public var description: String {
         switch self {
@@ -204,6 +254,9 @@ public enum TerraformError: Error, Sendable, Equatable, CustomStringConvertible 
         case .tooOld(let path, let version, let minimum):
             "\(path) is Terraform \(version); fleetform needs \(minimum) or later"
         case .logUnwritable(let path, let reason): "cannot write the log \(path): \(reason)"
+        case .tooOldForS3State(let path, let version):
+            "\(path) is Terraform \(version); state in S3 needs Terraform \(TerraformVersion.s3LockFile) or later (use_lockfile); install it or pass --terraform PATH"
+        case .outputTooLarge(let command, let reason): "terraform \(command): \(reason)"
         }
     }
 }

@@ -23,6 +23,10 @@ public struct TerraformVersion: Sendable, Comparable, CustomStringConvertible {
     /// The oldest Terraform fleetform runs: `-json` output, `-lock-timeout`, `terraform_data`.
     public static let minimumSupported = TerraformVersion(major: 1, minor: 5, patch: 0)
 
+    /// The first Terraform whose S3 backend locks with a lock file in the bucket
+    /// (`use_lockfile`), which S3 state needs (no DynamoDB table).
+    public static let s3LockFile = TerraformVersion(major: 1, minor: 10, patch: 0)
+
     public var description: String { "\(major).\(minor).\(patch)" }
 
     public static func < (lhs: TerraformVersion, rhs: TerraformVersion) -> Bool {

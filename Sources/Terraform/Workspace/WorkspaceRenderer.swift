@@ -15,10 +15,13 @@ public struct WorkspaceRenderer: Sendable {
     public var layout: HomeLayout
     /// `terraform version`, part of the configuration hash: a new Terraform may plan differently.
     public var terraformVersion: String
+    /// Where the state is kept: the local file under the home, or S3.
+    public var backend: StateBackend
 
-    public init(layout: HomeLayout, terraformVersion: String) {
+    public init(layout: HomeLayout, terraformVersion: String, backend: StateBackend = .local) {
         self.layout = layout
         self.terraformVersion = terraformVersion
+        self.backend = backend
     }
 
     /// Everything a rendered workspace is made of, computed without touching the disk.
@@ -34,8 +37,8 @@ public struct WorkspaceRenderer: Sendable {
         /// the configuration hash: once imported, the state is what an apply that
         /// created them would have left, so the account is up to date either way.
         public var imports: [ImportBlock] = []
-        /// Hash of template files, variables, backend and Terraform version: an account
-        /// whose last successful apply had the same hash is up to date.
+        /// Hash of template files, variables, the account's state identity and Terraform
+        /// version: an account whose last successful apply had the same hash is up to date.
         public var configHash: String
     }
 
@@ -45,14 +48,20 @@ public struct WorkspaceRenderer: Sendable {
         let declared = template.declaredVariables
         let kept = variables.filter { declared.contains($0.key) }
         let variablesJSON = JSONValue.object(JSONObject(sorted: kept)).serialized(pretty: true) + "\n"
-        let backendJSON = Self.localBackend(statePath: relativeStatePath(accountID: accountID))
+        let localBackend = Self.localBackend(statePath: relativeStatePath(accountID: accountID))
+        let backendJSON = backend.json(accountID: accountID, localStatePath: relativeStatePath(accountID: accountID))
         return Rendering(
             accountID: accountID,
             template: template,
             variablesJSON: variablesJSON,
             backendJSON: backendJSON,
+            // Where the state is kept is left out: it does not change what an apply does,
+            // and the only way to move it (`state migrate`) verifies that the moved state is
+            // the one the last apply left, so a move must not make 500 accounts re-run. The
+            // account's local backend stands in for "which account's state", which is what
+            // hashes recorded before S3 state covered, so upgrading re-runs nothing either.
             configHash: Self.configHash(template: template, variablesJSON: variablesJSON,
-                                        backendJSON: backendJSON, terraformVersion: terraformVersion))
+                                        backendJSON: localBackend, terraformVersion: terraformVersion))
     }
 
     /// The state file as seen from the workspace. Relative, so moving the home does not
@@ -88,7 +97,7 @@ public struct WorkspaceRenderer: Sendable {
     /// replaced, and files fleetform itself wrote for an earlier template are removed
     /// (listed in `.fleetform-files`). Nothing else is ever deleted: not `.terraform/`,
     /// not the lock file, not the `errored.tfstate` or `crash.log` terraform leaves when
-    /// something went badly wrong. Also creates the state directory.
+    /// something went badly wrong. Also creates the state directory (for local state).
     public func write(_ rendering: Rendering) throws(WorkspaceError) -> URL {
         let workspace = layout.workspace(accountID: rendering.accountID)
         // Terraform writes errored.tfstate when it could not save state: the only record
@@ -104,8 +113,10 @@ public struct WorkspaceRenderer: Sendable {
         do {
             try fileManager.createDirectory(at: workspace, withIntermediateDirectories: true,
                                             attributes: [.posixPermissions: 0o700])
-            try fileManager.createDirectory(at: layout.stateDirectory(accountID: rendering.accountID),
-                                            withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            if backend.location == .local {
+                try fileManager.createDirectory(at: layout.stateDirectory(accountID: rendering.accountID),
+                                                withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            }
             var wanted: [String: [UInt8]] = [:]
             for file in rendering.template.files { wanted[file.path] = file.contents }
             wanted[Self.variablesFileName] = Array(rendering.variablesJSON.utf8)
