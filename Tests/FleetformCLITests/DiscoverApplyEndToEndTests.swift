@@ -68,17 +68,25 @@ import TestSupport
         #expect(accounts?.count == 6)
         #expect(accounts?.allSatisfy { $0["status"] as? String == "succeeded" } == true, "\(status.stdout)")
 
-        // Nothing new: discovery, then no terraform at all.
+        // Nothing new: discovery (reading tags this time), then no terraform at all;
+        // retagging an account changes its record, never its apply.
+        try moto.tagAccounts([new[0]: ["team": "payments"]])
         let startsBeforeIdle = control.executions().count
-        let idle = try fleetform(apply)
+        let idle = try fleetform(apply + ["--with-tags"])
         #expect(idle.exitCode == 0, "\(text(idle))")
-        #expect(idle.stdout.contains("added 0, updated 0, unchanged 7, disabled 0"), "\(text(idle))")
+        #expect(idle.stdout.contains("added 0, updated 1, unchanged 6, disabled 0"), "\(text(idle))")
         #expect(idle.stdout.contains(": 5 selected, 0 to run, 5 up to date"), "\(text(idle))")
         #expect(control.executions().count == startsBeforeIdle)
+        let tagged = try fleetform(["status", "--tag", "team=payments", "--json"])
+        let taggedIDs = ((try JSONSerialization.jsonObject(with: Data(tagged.stdout.utf8)) as? [String: Any])?["accounts"]
+            as? [[String: Any]])?.compactMap { $0["account_id"] as? String }
+        #expect(taggedIDs == [new[0]], "\(text(tagged))")
 
         // Discovery options without --discover are a usage error.
-        let stray = try fleetform(["apply", "--include-suspended", "--template", FixtureControl.scriptedTemplate.path])
-        #expect(stray.exitCode == 64)
-        #expect(stray.stderr.contains("--include-suspended needs --discover"), "\(stray.stderr)")
+        for flag in ["--include-suspended", "--with-tags"] {
+            let stray = try fleetform(["apply", flag, "--template", FixtureControl.scriptedTemplate.path])
+            #expect(stray.exitCode == 64)
+            #expect(stray.stderr.contains("\(flag) needs --discover"), "\(stray.stderr)")
+        }
     }
 }

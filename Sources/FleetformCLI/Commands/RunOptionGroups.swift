@@ -184,6 +184,8 @@ struct DiscoverFirstOptions: ParsableArguments {
 
     @Flag(help: "With --discover: enable accounts that are not ACTIVE.") var includeSuspended = false
     @Flag(help: "With --discover: enable the management account itself.") var includeManagement = false
+    @Flag(help: "With --discover: read each account's tags from Organizations as its account tags (for --tag).")
+    var withTags = false
 
     @Option(name: .customLong("discover-region"), help: ArgumentHelp(
         "With --discover: region of newly discovered accounts (default: the AWS region, else us-east-1).", valueName: "region"))
@@ -192,7 +194,8 @@ struct DiscoverFirstOptions: ParsableArguments {
     func validate() throws {
         if !discover {
             for (flag, given) in [("--discover-ou", !ouIDs.isEmpty), ("--include-suspended", includeSuspended),
-                                  ("--include-management", includeManagement), ("--discover-region", region != nil)] where given {
+                                  ("--include-management", includeManagement), ("--with-tags", withTags),
+                                  ("--discover-region", region != nil)] where given {
                 throw ValidationError("\(flag) needs --discover")
             }
         }
@@ -208,7 +211,8 @@ struct DiscoverFirstOptions: ParsableArguments {
     var request: InventoryDiscovery.Request? {
         guard discover else { return nil }
         return InventoryDiscovery.Request(
-            options: .init(ouIDs: ouIDs, includeSuspended: includeSuspended, includeManagement: includeManagement),
+            options: .init(ouIDs: ouIDs, includeSuspended: includeSuspended, includeManagement: includeManagement,
+                           withTags: withTags),
             prune: true, region: region)
     }
 }
