@@ -96,6 +96,27 @@ import Testing
             """#)
     }
 
+    /// The `--notify` text: counts first, then each unfinished account (10 at most), with
+    /// what Slack would read as markup escaped.
+    @Test func notificationTextIsPinned() {
+        func job(_ index: Int, _ status: JobStatus, name: String = "app", error: String? = nil) -> JobSummary {
+            JobSummary(accountID: String(format: "1000000000%02d", index), accountName: name, operation: .apply,
+                       status: status, attempts: 1, roleARN: nil, changes: nil, error: error, skipReason: nil, logPath: nil)
+        }
+        var jobs = [job(0, .succeeded), job(1, .failed, name: "<!channel> & co", error: "AccessDenied: <b>no</b>\nsecond line")]
+        jobs += (2...12).map { job($0, .interrupted, error: "interrupted") }
+        let report = RunReport(runID: "20261206-000000-ab12", command: .apply, outcome: .failed, jobs: jobs,
+                               elapsed: .seconds(75))
+        let lines = RunNotificationText.render(report).split(separator: "\n").map(String.init)
+        #expect(lines.count == 12)
+        #expect(lines[0] == "fleetform apply 20261206-000000-ab12 failed in 1m15s: 1 succeeded, 1 failed, 11 interrupted")
+        #expect(lines[1] == #"failed 100000000001 (&lt;!channel&gt; &amp; co): AccessDenied: &lt;b&gt;no&lt;/b&gt;\u{A}second line"#)
+        #expect(lines[10] == "interrupted 100000000010 (app): interrupted")
+        #expect(lines[11] == "and 2 more")
+        #expect(RunNotificationText.render(RunReport(runID: "r", command: .destroy, outcome: .succeeded, jobs: [],
+                                                     elapsed: .zero)) == "fleetform destroy r succeeded in 0s: no accounts")
+    }
+
     @Test func planResultJSONBytesArePinned() {
         let adopted = JobSummary(
             accountID: "012345678901", accountName: "Zürich \u{07}", operation: .plan, status: .succeeded, attempts: 1,

@@ -25,11 +25,20 @@ enum RunNotificationText {
         }
         if problems.count > listedProblems { lines.append("and \(problems.count - listedProblems) more") }
         if let akeyless = report.akeyless { lines.append(akeylessLine(akeyless)) }
-        return lines.joined(separator: "\n")
+        return escapedForChat(lines.joined(separator: "\n"))
     }
 
     static func render(akeylessOnly report: AkeylessSync.Report, command: RunCommand) -> String {
-        "fleetform \(command.rawValue): " + akeylessLine(report)
+        escapedForChat("fleetform \(command.rawValue): " + akeylessLine(report))
+    }
+
+    /// `&`, `<` and `>` as entities, as Slack asks of every `text`: account names and
+    /// errors come from inventories, Organizations and terraform, and `<!channel>` or
+    /// `<https://…|…>` in one of them would otherwise ping a channel or show a link.
+    /// Teams shows the entities as the characters.
+    static func escapedForChat(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;")
     }
 
     private static func akeylessLine(_ report: AkeylessSync.Report) -> String {
