@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Maps over a list with at most `limit` transforms running at once, results in input
 /// order: how fleetform fans out AWS calls (preflight, verify, discovery) without
 /// opening hundreds of connections at once.
@@ -22,18 +24,24 @@ public enum BoundedConcurrency {
         }
     }
 
-    /// The throwing form: every element is transformed, then the first error (in input
-    /// order) is thrown.
+    /// The throwing form, for fan-outs that fail as a whole (discovery): once one
+    /// transform has thrown, no further element starts, so a missing permission costs a
+    /// handful of calls, not one per account. The first error in input order among the
+    /// elements that ran is thrown.
     public static func map<Element: Sendable, Value: Sendable>(
         _ elements: [Element], limit: Int, _ transform: @escaping @Sendable (Element) async throws -> Value
     ) async throws -> [Value] {
-        let outcomes: [Swift.Result<Value, any Error>] = await map(elements, limit: limit) { element in
+        let failed = Mutex(false)
+        let outcomes: [Swift.Result<Value, any Error>?] = await map(elements, limit: limit) { element in
+            if failed.withLock({ $0 }) { return nil }
             do {
                 return .success(try await transform(element))
             } catch {
+                failed.withLock { $0 = true }
                 return .failure(error)
             }
         }
-        return try outcomes.map { try $0.get() }
+        for case .failure(let error)? in outcomes { throw error }
+        return try outcomes.map { try $0!.get() }
     }
 }

@@ -29,4 +29,19 @@ import Testing
         }
         #expect(await BoundedConcurrency.map([Int](), limit: 4) { $0 }.isEmpty)
     }
+
+    /// A fan-out that fails as a whole stops starting elements after the first error: a
+    /// missing permission costs a few calls, not one per account.
+    @Test func startsNothingAfterAFailure() async {
+        let started = Mutex(0)
+        await #expect(throws: Failure(value: 1)) {
+            _ = try await BoundedConcurrency.map(Array(0..<100), limit: 2) { value -> Int in
+                started.withLock { $0 += 1 }
+                try await Task.sleep(for: .milliseconds(5))
+                if value == 1 { throw Failure(value: value) }
+                return value
+            }
+        }
+        #expect(started.withLock { $0 } <= 4, "\(started.withLock { $0 }) started")
+    }
 }
