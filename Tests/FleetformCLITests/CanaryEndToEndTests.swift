@@ -72,6 +72,9 @@ import TestSupport
             "canary: 2 accounts first: \(dev) (Root/Dev), \(prod[0]) (Root/Prod); the other 3 start only if both succeed"),
             "\(apply.stderr)")
         #expect(apply.stderr.contains("canary failed: \(prod[0]); the other 3 accounts are skipped"), "\(apply.stderr)")
+        #expect(apply.stderr.contains(
+            "3 accounts were not started (canary failed: \(prod[0])); run `fleetform apply` again once the failures are fixed"),
+            "\(apply.stderr)")
         let document = try json(apply.stdout)
         #expect(document["canary"] as? [String] == [dev, prod[0]])
         #expect(document["counts"] as? [String: Int] == ["succeeded": 1, "failed": 1, "interrupted": 0, "skipped": 3])

@@ -247,6 +247,14 @@ enum RunSummaryText {
             }
             out += "Run `fleetform retry` to run them again.\n"
         }
+        // `retry` takes failed and interrupted accounts only: the ones a failed canary or
+        // the tolerance held back need the run's own command again.
+        let heldBack = report.jobs.filter { $0.status == .skipped && $0.skipReason?.failsTheRun == true }
+        if let reason = heldBack.first?.skipReason {
+            let noun = heldBack.count == 1 ? "account was" : "accounts were"
+            out += "\(heldBack.count) \(noun) not started (\(reason)); run `fleetform \(report.command.rawValue)` "
+                + "again once the failures are fixed (accounts already done are up to date and skipped).\n"
+        }
         return out
     }
 }
