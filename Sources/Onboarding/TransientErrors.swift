@@ -24,6 +24,9 @@ public enum TransientErrors {
         "accessdenied", "access denied", "unauthorizedoperation", "invalidclienttokenid", "signaturedoesnotmatch",
         "expiredtoken", "no valid credential sources", "entityalreadyexists", "malformedpolicydocument",
         "invalid value for variable", "unsupported argument", "reference to undeclared",
+        // A state file that cannot be read comes back as "Error acquiring the state lock";
+        // waiting does not repair it.
+        "unsupported state file format",
     ]
 
     /// Whether `report` (and, for errors printed outside diagnostics, `text`) shows a

@@ -38,6 +38,7 @@ import Testing
         ("operation error STS: AssumeRole, TooManyRequestsException", true),
         ("read tcp 10.0.0.1:443: read: connection reset by peer", true),
         ("Error acquiring the state lock", true),
+        ("Error acquiring the state lock: Error message: 2 problems: - Unsupported state file format: The state file could not be parsed as JSON", false),
         ("StatusCode: 503, ServiceUnavailable", true),
         ("AccessDenied: User is not authorized to perform: sts:AssumeRole", false),
         ("EntityAlreadyExists: Role with name terraform-akeyless-role already exists", false),
