@@ -6,9 +6,9 @@ import TestSupport
 /// terraform and the provider-free `scripted` fixture template: which accounts ran
 /// (the fixture's own record, state files, logs), what was recorded, the exit code.
 @Suite(.serialized) struct CanaryEndToEndTests {
-    private let home: TemporaryDirectory
-    private let control: FixtureControl
-    private let template = FixtureControl.scriptedTemplate.path
+    private let fleet: ScriptedFleet
+    private var control: FixtureControl { fleet.control }
+    private var template: String { fleet.template }
     /// Root/Dev holds 1 account, Root/Prod 2, Root/Sandbox 2; accounts list in this order.
     private let dev = "220000000001"
     private let prod = ["210000000001", "210000000002"]
@@ -16,46 +16,32 @@ import TestSupport
     private var all: [String] { [dev] + prod + sandbox }
 
     init() throws {
-        home = try TemporaryDirectory("fleetform-canary-e2e")
-        control = try FixtureControl()
         let accounts = [(dev, "Root/Dev")] + prod.map { ($0, "Root/Prod") } + sandbox.map { ($0, "Root/Sandbox") }
-        let inventory = """
-            {"management_account_id": "123456789012", "defaults": {"region": "us-east-1"},
-             "accounts": [\(accounts.map { #"{"id": "\#($0.0)", "name": "app-\#($0.0)", "ou_path": "\#($0.1)"}"# }.joined(separator: ","))]}
-            """
-        let result = try fleetform(["inventory", "import", try home.write("inventory.json", inventory)])
-        precondition(result.exitCode == 0, result.stderr)
-    }
-
-    private var environment: [String: String] {
-        var env = control.environment
-        env["FLEETFORM_HOME"] = home.url.appendingPathComponent("home").path
-        return env
+        fleet = try ScriptedFleet("fleetform-canary-e2e", accounts: accounts.map { .init(id: $0.0, name: "app-\($0.0)", ouPath: $0.1) })
     }
 
     private func fleetform(_ arguments: [String]) throws -> FleetformProcess.Result {
-        try FleetformProcess.run(arguments, environment: environment)
+        try fleet.run(arguments)
     }
 
     private func json(_ text: String) throws -> [String: Any] {
-        try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], "\(text)")
+        try ScriptedFleet.object(text)
     }
 
     private func statuses() throws -> [String: String] {
-        let accounts = try json(try fleetform(["status", "--json"]).stdout)["accounts"] as? [[String: Any]] ?? []
-        return Dictionary(uniqueKeysWithValues: accounts.map { ($0["account_id"] as? String ?? "", $0["status"] as? String ?? "") })
+        Dictionary(uniqueKeysWithValues: try fleet.statusJSON().map { ($0["account_id"] as? String ?? "", $0["status"] as? String ?? "") })
     }
 
     private func runs() throws -> [[String: Any]] {
-        try json(try fleetform(["runs", "--json"]).stdout)["runs"] as? [[String: Any]] ?? []
+        try fleet.runsJSON()
     }
 
     private func stateFile(_ id: String) -> URL {
-        home.url.appendingPathComponent("home/state/\(id)/terraform.tfstate")
+        fleet.stateFile(id)
     }
 
     private func logs(runID: String) -> Set<String> {
-        let directory = home.url.appendingPathComponent("home/logs/\(runID)")
+        let directory = fleet.home.appendingPathComponent("logs/\(runID)")
         return Set(((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []))
     }
 
@@ -153,7 +139,7 @@ import TestSupport
     @Test func ctrlCDuringTheCanaryInterruptsTheRun() throws {
         try control.sleepAll(seconds: 60)
         let running = try RunningFleetform(["apply", "--template", template, "--canary", "1", "--skip-preflight"],
-                                           environment: environment)
+                                           environment: fleet.environment())
         #expect(control.waitForStarts(1))
         running.signal(SIGINT)
         #expect(running.wait(timeout: 40) == 130, "stdout: \(running.stdout) stderr: \(running.stderr)")

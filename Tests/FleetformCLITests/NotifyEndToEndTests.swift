@@ -8,28 +8,19 @@ import TestSupport
 /// receiver that never answers holds the end of the run for at most the timeout without
 /// changing the exit code.
 @Suite(.serialized) struct NotifyEndToEndTests {
-    private let home: TemporaryDirectory
-    private let control: FixtureControl
-    private let template = FixtureControl.scriptedTemplate.path
+    private let fleet: ScriptedFleet
     private let ids = (1...3).map { String(format: "3000000000%02d", $0) }
+    private var control: FixtureControl { fleet.control }
+    private var template: String { fleet.template }
 
     init() throws {
-        home = try TemporaryDirectory("fleetform-notify-e2e")
-        control = try FixtureControl()
-        let inventory = """
-            {"management_account_id": "123456789012", "defaults": {"region": "us-east-1"},
-             "accounts": [\(ids.map { #"{"id": "\#($0)", "name": "app-\#($0.suffix(2))", "ou_path": "Root/Apps"}"# }.joined(separator: ","))]}
-            """
-        let file = try home.write("inventory.json", inventory)
-        let result = try fleetform(["inventory", "import", file])
-        precondition(result.exitCode == 0, result.stderr)
+        fleet = try ScriptedFleet("fleetform-notify-e2e", accounts: ids.map {
+            .init(id: $0, name: "app-\($0.suffix(2))", ouPath: "Root/Apps")
+        })
     }
 
     private func fleetform(_ arguments: [String], extra: [String: String] = [:]) throws -> FleetformProcess.Result {
-        var environment = control.environment
-        environment["FLEETFORM_HOME"] = home.url.appendingPathComponent("home").path
-        environment.merge(extra) { $1 }
-        return try FleetformProcess.run(arguments, environment: environment)
+        try fleet.run(arguments, extra: extra)
     }
 
     @Test(.timeLimit(.minutes(3)))
@@ -44,9 +35,7 @@ import TestSupport
                                   extra: ["FLEETFORM_NOTIFY_URL": variable.url])
         #expect(apply.exitCode == 1, "\(apply.stdout)\(apply.stderr)")
         #expect(!apply.stderr.contains("warning"), "\(apply.stderr)")
-        let runs = try fleetform(["runs", "--json"])
-        let runID = try #require(((try JSONSerialization.jsonObject(with: Data(runs.stdout.utf8)) as? [String: Any])?["runs"]
-            as? [[String: Any]])?.first?["run_id"] as? String)
+        let runID = try #require(try fleet.runsJSON().first?["run_id"] as? String)
 
         let received = try flag.requests()
         try #require(received.count == 1)

@@ -6,37 +6,25 @@ import TestSupport
 /// terraform and the provider-free `scripted` fixture template: the user's view, exit
 /// codes, Ctrl-C and kill -9.
 @Suite(.serialized) struct RunEndToEndTests {
-    private let home: TemporaryDirectory
-    private let control: FixtureControl
-    private let template = FixtureControl.scriptedTemplate.path
+    private let fleet: ScriptedFleet
+    private var control: FixtureControl { fleet.control }
+    private var template: String { fleet.template }
     private let ids = (1...4).map { String(format: "2000000000%02d", $0) }
 
     init() throws {
-        home = try TemporaryDirectory("fleetform-run-e2e")
-        control = try FixtureControl()
-        let inventory = """
-            {"management_account_id": "123456789012", "defaults": {"region": "us-east-1"},
-             "accounts": [\(ids.map { #"{"id": "\#($0)", "name": "app-\#($0.suffix(2))", "ou_path": "Root/Apps"}"# }.joined(separator: ","))]}
-            """
-        let file = try home.write("inventory.json", inventory)
-        let result = try fleetform(["inventory", "import", file])
-        precondition(result.exitCode == 0, result.stderr)
+        fleet = try ScriptedFleet("fleetform-run-e2e", accounts: ids.map {
+            .init(id: $0, name: "app-\($0.suffix(2))", ouPath: "Root/Apps")
+        })
     }
 
-    private var environment: [String: String] {
-        var env = control.environment
-        env["FLEETFORM_HOME"] = home.url.appendingPathComponent("home").path
-        return env
-    }
+    private var environment: [String: String] { fleet.environment() }
 
     private func fleetform(_ arguments: [String]) throws -> FleetformProcess.Result {
-        try FleetformProcess.run(arguments, environment: environment)
+        try fleet.run(arguments)
     }
 
     private func statusJSON() throws -> [[String: Any]] {
-        let result = try fleetform(["status", "--json"])
-        let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
-        return object?["accounts"] as? [[String: Any]] ?? []
+        try fleet.statusJSON()
     }
 
     @Test func applyFailRetryAndTheRecord() throws {
@@ -50,7 +38,7 @@ import TestSupport
         #expect(lines.contains { $0.hasPrefix("failed      \(ids[1])  app-02  local-exec provisioner error: AccessDenied: injected failure") })
         #expect(apply.stdout.contains("failed in"))
         #expect(apply.stdout.contains("\(ids[1])  app-02  failed: local-exec provisioner error: AccessDenied"))
-        #expect(apply.stdout.contains("log: \(home.url.appendingPathComponent("home/logs").path)"))
+        #expect(apply.stdout.contains("log: \(fleet.home.appendingPathComponent("logs").path)"))
         #expect(!apply.stdout.contains("\u{1B}["))
 
         let statuses = try statusJSON()
@@ -188,7 +176,7 @@ import TestSupport
         // there) is recorded pending instead of silently unregistered, and a sync
         // registers it again.
         // (An unreadable state makes terraform destroy fail after the release.)
-        let state = home.url.appendingPathComponent("home/state/\(ids[0])/terraform.tfstate")
+        let state = fleet.stateFile(ids[0])
         #expect(FileManager.default.fileExists(atPath: state.path))
         try Data("not a state".utf8).write(to: state)
         let destroy = try run(["destroy", "--template", template, "--yes", "--account", ids[0], "--skip-preflight"])
@@ -276,7 +264,7 @@ import TestSupport
         #expect(try terraformProcesses().isEmpty, "terraform processes left behind")
         // The interrupted applies saved their state, and it is intact JSON.
         for id in ids.prefix(2) where control.executions().contains(where: { $0.account == id }) {
-            let state = home.url.appendingPathComponent("home/state/\(id)/terraform.tfstate")
+            let state = fleet.stateFile(id)
             let data = try Data(contentsOf: state)
             #expect((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["version"] as? Int == 4)
         }
@@ -308,7 +296,7 @@ import TestSupport
 
     /// terraform processes whose working directory is under this test's home.
     private func terraformProcesses() throws -> [Int32] {
-        let root = home.url.standardizedFileURL.path
+        let root = fleet.scratch.url.standardizedFileURL.path
         return try FileManager.default.contentsOfDirectory(atPath: "/proc").compactMap { Int32($0) }.filter { pid in
             guard let cwd = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/cwd") else { return false }
             return cwd.hasPrefix(root)

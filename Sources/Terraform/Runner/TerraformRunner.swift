@@ -40,27 +40,16 @@ public struct TerraformRunner: Sendable {
         log: URL,
         onStart: @Sendable (Int32) -> Void = { _ in }
     ) async throws(TerraformError) -> Outcome {
-        let descriptor: FileDescriptor
+        let descriptor = try Self.openLog(log, for: invocation)
         let startOffset: Int64
         do {
-            try FileManager.default.createDirectory(
-                at: log.deletingLastPathComponent(), withIntermediateDirectories: true,
-                attributes: [.posixPermissions: 0o700])
-            descriptor = try FileDescriptor.open(
-                FilePath(log.path), .writeOnly, options: [.create, .append, .closeOnExec],
-                permissions: [.ownerReadWrite])
-            let header = "\n# fleetform \(Date().formatted(.iso8601)): terraform \(invocation.arguments.joined(separator: " "))\n"
-            _ = try descriptor.writeAll(Array(header.utf8))
             startOffset = try descriptor.seek(offset: 0, from: .end)
         } catch {
+            try? descriptor.close()
             throw .logUnwritable(log.path, "\(error)")
         }
 
-        var options = PlatformOptions()
-        options.createSession = true
-        // A backstop for task cancellation; Ctrl-C is handled by the scheduler, which
-        // signals process groups itself.
-        options.teardownSequence = [.send(signal: .interrupt, toProcessGroup: true, allowedDurationToNextStep: gracePeriod)]
+        let options = processGroupOptions
 
         let termination: Termination
         let pid: Int32
@@ -97,6 +86,42 @@ public struct TerraformRunner: Sendable {
     /// Runs `invocation` in `workspace` and returns what it printed on standard output
     /// (at most `limit` bytes); what it printed on standard error goes to `log`.
     ///
+    /// Each terraform in its own session, so its provider plugins are in its process
+    /// group and die with it. The teardown is a backstop for task cancellation; Ctrl-C is
+    /// handled by the scheduler, which signals process groups itself.
+    private var processGroupOptions: PlatformOptions {
+        var options = PlatformOptions()
+        options.createSession = true
+        options.teardownSequence = [.send(signal: .interrupt, toProcessGroup: true, allowedDurationToNextStep: gracePeriod)]
+        return options
+    }
+
+    /// The account's log, opened for appending (0600, its directory 0700) with a line
+    /// naming the command, as the one place terraform's output goes.
+    private static func openLog(
+        _ log: URL, for invocation: some TerraformInvocation, note: String = ""
+    ) throws(TerraformError) -> FileDescriptor {
+        do {
+            try FileManager.default.createDirectory(
+                at: log.deletingLastPathComponent(), withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700])
+            let descriptor = try FileDescriptor.open(
+                FilePath(log.path), .writeOnly, options: [.create, .append, .closeOnExec],
+                permissions: [.ownerReadWrite])
+            let header = "\n# fleetform \(Date().formatted(.iso8601)): terraform "
+                + "\(invocation.arguments.joined(separator: " "))\(note)\n"
+            do {
+                _ = try descriptor.writeAll(Array(header.utf8))
+            } catch {
+                try? descriptor.close()
+                throw error
+            }
+            return descriptor
+        } catch {
+            throw .logUnwritable(log.path, "\(error)")
+        }
+    }
+
     /// For read-only commands (`state pull`) whose output is data, not progress: that
     /// data (a state may hold secrets) must not land in a log, and a read-only terraform
     /// that dies with fleetform loses nothing. Still its own process group, so a plugin
@@ -104,22 +129,8 @@ public struct TerraformRunner: Sendable {
     public func capture(
         _ invocation: some TerraformInvocation, in workspace: URL, log: URL, limit: Int = 512 << 20
     ) async throws(TerraformError) -> (termination: Termination, output: [UInt8]) {
-        let descriptor: FileDescriptor
-        do {
-            try FileManager.default.createDirectory(
-                at: log.deletingLastPathComponent(), withIntermediateDirectories: true,
-                attributes: [.posixPermissions: 0o700])
-            descriptor = try FileDescriptor.open(
-                FilePath(log.path), .writeOnly, options: [.create, .append, .closeOnExec],
-                permissions: [.ownerReadWrite])
-            let header = "\n# fleetform \(Date().formatted(.iso8601)): terraform \(invocation.arguments.joined(separator: " ")) (output not logged)\n"
-            _ = try descriptor.writeAll(Array(header.utf8))
-        } catch {
-            throw .logUnwritable(log.path, "\(error)")
-        }
-        var options = PlatformOptions()
-        options.createSession = true
-        options.teardownSequence = [.send(signal: .interrupt, toProcessGroup: true, allowedDurationToNextStep: gracePeriod)]
+        let descriptor = try Self.openLog(log, for: invocation, note: " (output not logged)")
+        let options = processGroupOptions
         do {
             let result = try await Subprocess.run(
                 .path(FilePath(executable)),
