@@ -104,9 +104,10 @@ public struct PostgresURL: Sendable, Equatable {
         }
         self.host = host
         self.port = components.port ?? 5432
-        self.user = components.user.flatMap { $0.removingPercentEncoding } ?? user
-        self.password = components.password.flatMap { $0.removingPercentEncoding ?? $0 }
-        self.database = database.removingPercentEncoding ?? database
+        // URLComponents answers user, password and path already percent-decoded.
+        self.user = user
+        self.password = components.password
+        self.database = database
         self.tls = tls
     }
 
