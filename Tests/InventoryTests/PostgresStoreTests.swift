@@ -1,3 +1,4 @@
+import FleetformBasics
 import Foundation
 import Testing
 import TestSupport
@@ -107,5 +108,15 @@ import TestSupport
         let upgraded = try PostgresInventoryStore(url: url, migrations: newer)
         #expect(try upgraded.appliedMigrations() == newer.map(\.name).sorted())
         #expect(try upgraded.allAccounts().isEmpty)
+    }
+
+    /// A run held on another host is normal for a database machines share: the refusal
+    /// names the run and its host without calling the set-up a mistake.
+    @Test func aRunHeldOnAnotherHostIsNamedWithoutBlamingTheSetUp() {
+        let owner = ProcessIdentity(host: "builder-7", pid: 4242, startTime: nil)
+        let shared = RunInProgress(runID: "r1", command: .apply, owner: owner, startedAt: "t", sharedStore: true)
+        #expect(shared.description == "run r1 (apply, started t) is held by fleetform pid 4242 on host builder-7; wait for it, or stop it there with Ctrl-C / kill -INT 4242")
+        let home = RunInProgress(runID: "r1", command: .apply, owner: owner, startedAt: "t")
+        #expect(home.description.contains("a home must not be shared between machines"))
     }
 }

@@ -128,7 +128,7 @@ extension SQLiteInventoryStore {
     /// Records the pid of the terraform now running for a job, with its start time so
     /// that a recycled pid is not mistaken for it.
     public func recordTerraformPID(jobID: Int64, pid: Int32, startTime: UInt64?) throws {
-        try write { db in
+        _ = try write { db in
             try JobRecord.filter(key: jobID).updateAll(
                 db, JobRecord.Columns.terraformPID.set(to: pid),
                 JobRecord.Columns.terraformStarted.set(to: startTime.map { Int64(bitPattern: $0) }),
@@ -139,7 +139,7 @@ extension SQLiteInventoryStore {
     /// The terraform recorded for a job is known to have ended (it exited, or was found
     /// gone or a zombie): no later run needs to look at it again.
     public func clearTerraformPID(jobID: Int64) throws {
-        try write { db in
+        _ = try write { db in
             try JobRecord.filter(key: jobID).updateAll(db, JobRecord.Columns.terraformPID.set(to: nil))
         }
     }
@@ -206,7 +206,7 @@ extension SQLiteInventoryStore {
     /// says which accounts were the canary.
     public func markCanary(_ jobIDs: [Int64]) throws {
         guard !jobIDs.isEmpty else { return }
-        try write { db in
+        _ = try write { db in
             try JobRecord.filter(keys: jobIDs).updateAll(db, JobRecord.Columns.canary.set(to: true))
         }
     }
