@@ -15,6 +15,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/CoreOffice/XMLCoder", from: "0.18.2"),
+        // The PostgreSQL store of team mode (DESIGN.md chooses postgres-nio): a pure-Swift
+        // client on SwiftNIO, no libpq to install beside the binary.
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // MARK: Executable
@@ -52,12 +55,15 @@ let package = Package(
 
         // MARK: Inventory
 
-        /// The SQLite inventory: migrations, account records, runs and jobs, the inventory file format.
+        /// The store behind one protocol: SQLite through GRDB (embedded default) and PostgreSQL
+        /// through postgres-nio (team mode); migrations per dialect, records, runs and jobs, the
+        /// run lock, the inventory file format. The only target that imports GRDB or PostgresNIO.
         .target(
             name: "Inventory",
             dependencies: [
                 "FleetformBasics",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),
 

@@ -56,10 +56,22 @@ public struct FleetformHome: Sendable, Equatable {
         return network.contains(type) ? type : nil
     }
 
-    /// Opens the inventory database, creating the home and the file on first use.
-    public func openDatabase() throws -> InventoryDatabase {
+    /// Opens the home's SQLite inventory, creating the home and the file on first use.
+    public func openDatabase() throws -> SQLiteInventoryStore {
         try create()
-        return try InventoryDatabase(path: databasePath)
+        return try SQLiteInventoryStore(path: databasePath)
+    }
+
+    /// Opens the store at `location`: this home's SQLite file, or a PostgreSQL database.
+    /// The home is created either way: logs, workspaces and state stay in it.
+    public func openStore(_ location: StoreLocation) throws -> any InventoryStore {
+        try create()
+        switch location {
+        case .sqlite(let path):
+            return try SQLiteInventoryStore(path: path)
+        case .postgres(let url):
+            return try PostgresInventoryStore(url: url)
+        }
     }
 }
 

@@ -27,7 +27,7 @@ public struct AccountLog: Sendable, Equatable {
     }
 
     /// `runID` asks for exactly that run's job, as before.
-    public static func find(accountID: String, runID: String?, database: InventoryDatabase) throws -> AccountLog {
+    public static func find(accountID: String, runID: String?, database: any InventoryStore) throws -> AccountLog {
         guard let latest = try database.latestJob(accountID: accountID, runID: runID) else {
             throw Failure.noJob(accountID: accountID, runID: runID)
         }

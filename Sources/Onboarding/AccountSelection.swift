@@ -101,7 +101,7 @@ public struct AccountSelection: Sendable, Equatable {
     /// their order; all of them without a selection. The one place a list of accounts
     /// other than the inventory is narrowed, so `retry`, `verify` and `export` agree.
     public func narrow<Item>(
-        _ items: [Item], accountID: (Item) -> String, database: InventoryDatabase
+        _ items: [Item], accountID: (Item) -> String, database: any InventoryStore
     ) throws -> [Item] {
         guard !isEmpty else { return items }
         let selected = Set(try apply(to: try database.allAccounts()).map(\.accountID))

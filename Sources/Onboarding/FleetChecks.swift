@@ -6,10 +6,10 @@ import Inventory
 /// and the accounts `export` prints. Each is one call that returns what the command
 /// prints.
 public struct FleetChecks: Sendable {
-    public var database: InventoryDatabase
+    public var database: any InventoryStore
     public var environment: [String: String]
 
-    public init(database: InventoryDatabase, environment: [String: String] = ProcessInfo.processInfo.environment) {
+    public init(database: any InventoryStore, environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.database = database
         self.environment = environment
     }

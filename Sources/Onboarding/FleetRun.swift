@@ -12,10 +12,10 @@ import Terraform
 /// command line, a test or a worker calls it the same way.
 public struct FleetRun: Sendable {
     public var home: FleetformHome
-    public var database: InventoryDatabase
+    public var database: any InventoryStore
     public var environment: [String: String]
 
-    public init(home: FleetformHome, database: InventoryDatabase,
+    public init(home: FleetformHome, database: any InventoryStore,
                 environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.home = home
         self.database = database

@@ -5,10 +5,10 @@ import Inventory
 /// `inventory discover` as one use case: read the organization, then record it in one
 /// transaction. A failure in either half writes nothing.
 public struct InventoryDiscovery: Sendable {
-    public var database: InventoryDatabase
+    public var database: any InventoryStore
     public var environment: [String: String]
 
-    public init(database: InventoryDatabase, environment: [String: String] = ProcessInfo.processInfo.environment) {
+    public init(database: any InventoryStore, environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.database = database
         self.environment = environment
     }

@@ -7,7 +7,7 @@ import Terraform
 /// Everything a worker needs to run one job through its attempts.
 struct JobContext: Sendable {
     var runID: String
-    var database: InventoryDatabase
+    var database: any InventoryStore
     var layout: HomeLayout
     var runner: TerraformRunner
     var renderer: WorkspaceRenderer
@@ -16,7 +16,7 @@ struct JobContext: Sendable {
     var gate: InitGate
     var events: @Sendable (OnboardingEvent) -> Void
     /// Terraform processes recorded for these accounts by earlier runs.
-    var survivors: [String: InventoryDatabase.RecordedTerraform]
+    var survivors: [String: RecordedTerraform]
     /// Set with `--adopt`: looks up existing objects to import before an apply or plan.
     var adoption: AdoptionSurvey?
 

@@ -47,14 +47,14 @@ public struct RunRequest: Sendable {
 /// `--canary` the jobs run in two phases (`RunPhases`): the canary, then the rest, which
 /// starts only if every canary succeeded and is skipped, naming the failed ones, if not.
 public struct RunScheduler: Sendable {
-    public var database: InventoryDatabase
+    public var database: any InventoryStore
     public var layout: HomeLayout
     public var runner: TerraformRunner
     public var terraformVersion: String
     /// Where the accounts' state is kept.
     public var backend: StateBackend
 
-    public init(database: InventoryDatabase, layout: HomeLayout, runner: TerraformRunner, terraformVersion: String,
+    public init(database: any InventoryStore, layout: HomeLayout, runner: TerraformRunner, terraformVersion: String,
                 backend: StateBackend = .local) {
         self.database = database
         self.layout = layout

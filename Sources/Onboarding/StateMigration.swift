@@ -20,10 +20,10 @@ import Terraform
 /// S3 objects are left for the user to delete.
 public struct StateMigration: Sendable {
     public var home: FleetformHome
-    public var database: InventoryDatabase
+    public var database: any InventoryStore
     public var environment: [String: String]
 
-    public init(home: FleetformHome, database: InventoryDatabase,
+    public init(home: FleetformHome, database: any InventoryStore,
                 environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.home = home
         self.database = database

@@ -27,7 +27,7 @@ enum StateSetting {
     /// once terraform was found able to use it (an old terraform refused with S3 state
     /// must not leave S3 recorded for a home that never used it). Call under the run lock.
     static func resolve(
-        _ requested: StateRequest?, database: InventoryDatabase, environment: [String: String]
+        _ requested: StateRequest?, database: any InventoryStore, environment: [String: String]
     ) throws -> (location: StateLocation, recorded: Bool) {
         guard let text = try database.recordedStateLocation() else {
             return ((requested?.location ?? .local).resolvingRegion(environment: environment), false)
@@ -44,12 +44,12 @@ enum StateSetting {
 
     /// Records the location a first run uses, and answers the one to use: of two first
     /// runs started together (in two homes sharing a database), the first one recorded wins.
-    static func record(_ location: StateLocation, database: InventoryDatabase) throws -> StateLocation {
+    static func record(_ location: StateLocation, database: any InventoryStore) throws -> StateLocation {
         try parseRecorded(try database.recordStateLocationIfUnset(location.description))
     }
 
     /// The recorded location, or local when none is recorded yet (what a run would use).
-    static func current(database: InventoryDatabase) throws -> StateLocation {
+    static func current(database: any InventoryStore) throws -> StateLocation {
         guard let text = try database.recordedStateLocation() else { return .local }
         return try parseRecorded(text)
     }

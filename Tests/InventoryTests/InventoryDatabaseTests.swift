@@ -14,7 +14,7 @@ import TestSupport
     private func date(_ seconds: TimeInterval) -> Date { Date(timeIntervalSince1970: 1_800_000_000 + seconds) }
 
     @Test func importInsertsThenLeavesUnchangedAccountsUntouched() throws {
-        let db = try InventoryDatabase.inMemory()
+        let db = try SQLiteInventoryStore.inMemory()
         let accounts = [account("000000000001"), account("000000000002", tags: ["b": "2", "a": "1"])]
         let first = try db.importAccounts(accounts, source: .file, origin: "f.json", prune: false, at: date(0))
         #expect(first == InventoryImportSummary(added: 2))
@@ -26,7 +26,7 @@ import TestSupport
     }
 
     @Test func reimportUpdatesInPlaceAndKeepsCreationTime() throws {
-        let db = try InventoryDatabase.inMemory()
+        let db = try SQLiteInventoryStore.inMemory()
         _ = try db.importAccounts([account("000000000001"), account("000000000002")], source: .file,
                                   origin: "f.json", prune: false, at: date(0))
         let changed = [account("000000000001", name: "renamed", region: "eu-west-1", tags: ["team": "x"]),
@@ -44,7 +44,7 @@ import TestSupport
     /// Account tags are stored beside the resource tags; a change to them alone is an
     /// update, an equal set is not written.
     @Test func accountTagsAreStoredAndCountAsAChange() throws {
-        let db = try InventoryDatabase.inMemory()
+        let db = try SQLiteInventoryStore.inMemory()
         var tagged = account("000000000001", tags: ["team": "resource"])
         tagged.accountTags = ["team": "payments", "env": "prod"]
         _ = try db.importAccounts([tagged], source: .file, origin: "f.json", prune: false, at: date(0))
@@ -62,7 +62,7 @@ import TestSupport
     }
 
     @Test func pruneDisablesMissingAccountsAndNeverDeletes() throws {
-        let db = try InventoryDatabase.inMemory()
+        let db = try SQLiteInventoryStore.inMemory()
         _ = try db.importAccounts([account("000000000001"), account("000000000002"), account("000000000003")],
                                   source: .file, origin: "f.json", prune: false)
         let withoutPrune = try db.importAccounts([account("000000000001")], source: .file, origin: "f.json", prune: false)
@@ -87,7 +87,7 @@ import TestSupport
     }
 
     @Test func recordsEachImportThatChangedSomething() throws {
-        let db = try InventoryDatabase.inMemory()
+        let db = try SQLiteInventoryStore.inMemory()
         _ = try db.importAccounts([account("000000000001")], source: .file, origin: "/x/f.json", prune: false)
         _ = try db.importAccounts([account("000000000001")], source: .file, origin: "/x/f.json", prune: false)
         let rows = try db.read { db in
@@ -99,7 +99,7 @@ import TestSupport
     }
 
     @Test func statusesAreNeverRunForEnabledAccountsOnly() throws {
-        let db = try InventoryDatabase.inMemory()
+        let db = try SQLiteInventoryStore.inMemory()
         _ = try db.importAccounts([account("000000000001"), account("000000000002", enabled: false)],
                                   source: .file, origin: "f.json", prune: false)
         let statuses = try db.accountStandings()
@@ -110,7 +110,7 @@ import TestSupport
     }
 
     @Test func databaseRejectsInvalidAccountIDsEvenBelowTheValidator() throws {
-        let db = try InventoryDatabase.inMemory()
+        let db = try SQLiteInventoryStore.inMemory()
         #expect(throws: DatabaseError.self) {
             _ = try db.importAccounts([account("12345")], source: .file, origin: "f.json", prune: false)
         }

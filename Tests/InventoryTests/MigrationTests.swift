@@ -5,17 +5,19 @@ import TestSupport
 @testable import Inventory
 
 @Suite struct MigrationTests {
-    @Test func embeddedMigrationsEqualTheFilesInMigrationsFolder() throws {
-        let folder = RepositoryFiles.url("migrations")
+    /// Both dialects: SQLite's files in migrations/, PostgreSQL's in migrations/postgres/.
+    @Test(arguments: [("migrations", EmbeddedMigration.all), ("migrations/postgres", EmbeddedMigration.postgres)])
+    func embeddedMigrationsEqualTheFilesInMigrationsFolder(folderName: String, embedded: [EmbeddedMigration]) throws {
+        let folder = RepositoryFiles.url(folderName)
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path)
             .filter { $0.hasSuffix(".sql") }
             .sorted()
         #expect(!files.isEmpty)
-        #expect(EmbeddedMigration.all.map { $0.name + ".sql" } == files,
-                "migrations/ and the embedded copy differ: run scripts/embed-resources")
-        for migration in EmbeddedMigration.all {
+        #expect(embedded.map { $0.name + ".sql" } == files,
+                "\(folderName)/ and the embedded copy differ: run scripts/embed-resources")
+        for migration in embedded {
             let text = try String(contentsOf: folder.appendingPathComponent(migration.name + ".sql"), encoding: .utf8)
-            #expect(migration.sql == text, "\(migration.name) differs from its file: run scripts/embed-resources")
+            #expect(migration.sql == text, "\(folderName)/\(migration.name) differs from its file: run scripts/embed-resources")
         }
     }
 
@@ -36,7 +38,7 @@ import TestSupport
         do {
             // A database as the first release left it, with an account in it.
             let pool = try DatabasePool(path: path)
-            _ = try InventoryDatabase(writer: pool, location: path, runLockDirectory: nil, upTo: "0001_accounts")
+            _ = try SQLiteInventoryStore(writer: pool, location: path, runLockDirectory: nil, upTo: "0001_accounts")
             try pool.write { db in
                 try db.execute(sql: """
                     INSERT INTO accounts (account_id, name, ou_path, region, role_name, access_role_name, tags,
@@ -47,7 +49,7 @@ import TestSupport
             }
             #expect(try pool.read { try $0.tableExists("inventory_changes") } == false)
         }
-        let upgraded = try InventoryDatabase(path: path)
+        let upgraded = try SQLiteInventoryStore(path: path)
         #expect(try upgraded.appliedMigrations() == EmbeddedMigration.all.map(\.name))
         let accounts = try upgraded.allAccounts()
         #expect(accounts.map(\.accountID) == ["012345678901"])
@@ -63,13 +65,13 @@ import TestSupport
     @Test func refusesADatabaseFromANewerFleetform() throws {
         let home = try TemporaryDirectory()
         let path = home.url.appendingPathComponent("fleetform.sqlite").path
-        _ = try InventoryDatabase(path: path)
+        _ = try SQLiteInventoryStore(path: path)
         let pool = try DatabasePool(path: path)
         try pool.write { db in
             try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('9999_from_the_future')")
         }
         #expect(throws: InventoryDatabaseError.newerSchema(path: path, migrations: ["9999_from_the_future"])) {
-            _ = try InventoryDatabase(path: path)
+            _ = try SQLiteInventoryStore(path: path)
         }
     }
 
@@ -80,19 +82,19 @@ import TestSupport
         let path = home.url.appendingPathComponent("fleetform.sqlite").path
         do {
             let pool = try DatabasePool(path: path)
-            _ = try InventoryDatabase(writer: pool, location: path, runLockDirectory: nil, upTo: "0004_terraform_start_time")
+            _ = try SQLiteInventoryStore(writer: pool, location: path, runLockDirectory: nil, upTo: "0004_terraform_start_time")
         }
         var lock = try RunLock.acquire(directory: home.url)
         #expect(lock != nil)
         #expect(throws: InventoryDatabaseError.upgradeDuringRun(
             path: path, lock: home.url.appendingPathComponent("run.lock").path)) {
-            _ = try InventoryDatabase(path: path)
+            _ = try SQLiteInventoryStore(path: path)
         }
         let pool = try DatabasePool(path: path)
         #expect(try pool.read { try $0.columns(in: "runs").map(\.name).contains("host") } == false)
         lock = nil
         _ = lock
-        let upgraded = try InventoryDatabase(path: path)
+        let upgraded = try SQLiteInventoryStore(path: path)
         #expect(try upgraded.appliedMigrations() == EmbeddedMigration.all.map(\.name))
     }
 
@@ -102,7 +104,7 @@ import TestSupport
         let path = home.url.appendingPathComponent("fleetform.sqlite").path
         do {
             let pool = try DatabasePool(path: path)
-            _ = try InventoryDatabase(writer: pool, location: path, runLockDirectory: nil, upTo: "0004_terraform_start_time")
+            _ = try SQLiteInventoryStore(writer: pool, location: path, runLockDirectory: nil, upTo: "0004_terraform_start_time")
             try pool.write { db in
                 for (id, enabled, state, source, management) in [
                     ("000000000001", 0, "SUSPENDED", "organizations", "000000000009"),
@@ -119,7 +121,7 @@ import TestSupport
                 }
             }
         }
-        let upgraded = try InventoryDatabase(path: path)
+        let upgraded = try SQLiteInventoryStore(path: path)
         var reasons: [String: String] = [:]
         for account in try upgraded.allAccounts() { reasons[account.accountID] = account.disabledReason?.rawValue ?? "-" }
         #expect(reasons == ["000000000001": "suspended", "000000000009": "management", "000000000002": "removed",

@@ -6,12 +6,12 @@ import Testing
 
 /// The job state machine as the database records it, and the run lock.
 @Suite struct RunsTests {
-    private let db: InventoryDatabase
+    private let db: SQLiteInventoryStore
     private let alive: (ProcessIdentity) -> Bool = { _ in true }
     private let dead: (ProcessIdentity) -> Bool = { _ in false }
 
     init() throws {
-        db = try InventoryDatabase.inMemory()
+        db = try SQLiteInventoryStore.inMemory()
         _ = try db.importAccounts(
             ["000000000001", "000000000002", "000000000003"].map {
                 AccountSpec(accountID: $0, name: "a\($0.suffix(1))", region: "us-east-1")

@@ -6,7 +6,7 @@ import TestSupport
 
 @Suite struct SettingsTests {
     @Test func theFirstRecordedStateLocationStaysUntilReplaced() throws {
-        let db = try InventoryDatabase.inMemory()
+        let db = try SQLiteInventoryStore.inMemory()
         #expect(try db.recordedStateLocation() == nil)
         #expect(try db.recordStateLocationIfUnset("s3://fleet-state/fleet?region=us-east-1") == "s3://fleet-state/fleet?region=us-east-1")
         // A second first run loses to the one that recorded first.
@@ -24,7 +24,7 @@ import TestSupport
             let path = home.url.appendingPathComponent("fleetform.sqlite").path
             do {
                 let pool = try DatabasePool(path: path)
-                _ = try InventoryDatabase(writer: pool, location: path, runLockDirectory: nil, upTo: "0007_akeyless")
+                _ = try SQLiteInventoryStore(writer: pool, location: path, runLockDirectory: nil, upTo: "0007_akeyless")
                 try pool.write { db in
                     try db.execute(sql: """
                         INSERT INTO accounts (account_id, name, ou_path, region, role_name, access_role_name, tags,
@@ -37,7 +37,7 @@ import TestSupport
                         """)
                 }
             }
-            let upgraded = try InventoryDatabase(path: path)
+            let upgraded = try SQLiteInventoryStore(path: path)
             #expect(try upgraded.recordedStateLocation() == (ran ? "local" : nil))
         }
     }

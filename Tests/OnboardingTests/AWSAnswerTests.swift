@@ -228,7 +228,7 @@ final class FakeAWS: HTTPTransport {
         }
         let state = AccountStanding(accountID: "123456789012", name: "a", ouPath: "Root", region: "us-east-1", status: .succeeded,
                                   roleARN: "arn:aws:iam::123456789012:role/terraform-akeyless-role", updatedAt: "")
-        let database = try InventoryDatabase.inMemory()
+        let database = try SQLiteInventoryStore.inMemory()
         let outcomes = try await RoleVerifier(session: fake.session()).verify([(account("123456789012"), state)], database: database)
         #expect(outcomes.map(\.finding) == [.unchecked(
             "AccessDenied: no (assuming arn:aws:iam::123456789012:role/OrganizationAccountAccessRole)")])

@@ -100,7 +100,7 @@ import Testing
     }
 
     @Test func discoveryUpdatesInPlaceKeepsSettingsAndPrunesOnlyItsScope() throws {
-        let db = try InventoryDatabase.inMemory()
+        let db = try SQLiteInventoryStore.inMemory()
         // An account from a file, with its own region and tags.
         _ = try db.importAccounts([AccountSpec(accountID: "000000000001", name: "old", region: "eu-west-1", tags: ["t": "v"])],
                                   source: .file, origin: "f", prune: false)
@@ -133,7 +133,7 @@ import Testing
     /// Account tags come from a discovery that read them (`--with-tags`) and are kept by
     /// one that did not; a change to them alone is an update.
     @Test func discoveryReplacesAccountTagsOnlyWhenItReadThem() throws {
-        let db = try InventoryDatabase.inMemory()
+        let db = try SQLiteInventoryStore.inMemory()
         let defaults = DiscoveryDefaults(region: "us-east-1", managementAccountID: "123456789012")
         func discover(_ tags: [String: String]?) throws -> InventoryImportSummary {
             try db.importDiscoveredAccounts([
@@ -158,7 +158,7 @@ import Testing
     /// A user's `enabled: false` survives discovery, which may only disable (or re-enable
     /// what it disabled itself); `inventory list` says why each account is disabled.
     @Test func discoveryNeverEnablesAnAccountTheUserDisabled() throws {
-        let db = try InventoryDatabase.inMemory()
+        let db = try SQLiteInventoryStore.inMemory()
         _ = try db.importAccounts([
             AccountSpec(accountID: "000000000001", name: "paused", region: "eu-west-1", enabled: false),
             AccountSpec(accountID: "000000000002", name: "live", region: "eu-west-1"),

@@ -10,12 +10,12 @@ import Testing
 /// whose accounts have their role recorded as an apply records it.
 @Suite(.serialized) struct AkeylessSyncTests {
     private let standIn: AkeylessStandIn
-    private let database: InventoryDatabase
+    private let database: SQLiteInventoryStore
     private let ids = (1...5).map { String(format: "1000000000%02d", $0) }
 
     init() throws {
         standIn = try AkeylessStandIn.start()
-        database = try InventoryDatabase.inMemory()
+        database = try SQLiteInventoryStore.inMemory()
         _ = try database.importAccounts(
             ids.map { AccountSpec(accountID: $0, name: "acct-\($0.suffix(2))", ouPath: "Root/Workloads", region: "eu-west-1") },
             source: .file, origin: "test", prune: false)

@@ -9,13 +9,13 @@ import TestSupport
 /// no command line, a result to read, notices as events.
 @Suite(.serialized) struct FleetRunTests {
     private let home: TemporaryDirectory
-    private let database: InventoryDatabase
+    private let database: SQLiteInventoryStore
     private let template = RepositoryFiles.url("Tests/Fixtures/templates/no-access-role").standardizedFileURL.path
     private let ids = ["100000000001", "100000000002"]
 
     init() throws {
         home = try TemporaryDirectory("fleetform-fleetrun")
-        database = try InventoryDatabase(path: home.url.appendingPathComponent("fleetform.sqlite").path)
+        database = try SQLiteInventoryStore(path: home.url.appendingPathComponent("fleetform.sqlite").path)
         _ = try database.importAccounts(
             ids.map { AccountSpec(accountID: $0, name: "acct-\($0.suffix(2))", ouPath: "Root/Test", region: "us-east-1") },
             source: .file, origin: "test", prune: false)

@@ -12,7 +12,7 @@ import TestSupport
     // Not private: SchedulerTests+Canary.swift runs the scheduler the same way.
     let home: TemporaryDirectory
     let control: FixtureControl
-    let database: InventoryDatabase
+    let database: SQLiteInventoryStore
     let layout: HomeLayout
     private let template = FixtureControl.scriptedTemplate.standardizedFileURL.path
 
@@ -20,7 +20,7 @@ import TestSupport
         home = try TemporaryDirectory("fleetform-scheduler")
         control = try FixtureControl()
         layout = HomeLayout(home: home.url)
-        database = try InventoryDatabase(path: home.url.appendingPathComponent("fleetform.sqlite").path)
+        database = try SQLiteInventoryStore(path: home.url.appendingPathComponent("fleetform.sqlite").path)
     }
 
     func accounts(_ count: Int) throws -> [String] {

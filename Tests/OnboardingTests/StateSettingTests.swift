@@ -7,9 +7,9 @@ import TestSupport
 
 /// Where a run keeps state: recorded by the first run, refused when asked otherwise later.
 @Suite struct StateSettingTests {
-    private func database() throws -> (TemporaryDirectory, InventoryDatabase) {
+    private func database() throws -> (TemporaryDirectory, SQLiteInventoryStore) {
         let home = try TemporaryDirectory("fleetform-state-setting")
-        let database = try InventoryDatabase(path: home.url.appendingPathComponent("fleetform.sqlite").path)
+        let database = try SQLiteInventoryStore(path: home.url.appendingPathComponent("fleetform.sqlite").path)
         _ = try database.importAccounts([AccountSpec(accountID: "100000000001", name: "a", ouPath: "Root", region: "us-east-1")],
                                         source: .file, origin: "test", prune: false)
         return (home, database)

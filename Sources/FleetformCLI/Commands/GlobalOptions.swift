@@ -12,6 +12,11 @@ struct GlobalOptions: ParsableArguments {
     var home: String?
 
     @Option(name: .long, help: ArgumentHelp(
+        "The inventory database: postgres://USER:PASSWORD@HOST:PORT/DATABASE (team mode), or <home>/fleetform.sqlite when absent (default: $FLEETFORM_DATABASE_URL).",
+        valueName: "url"))
+    var database: String?
+
+    @Option(name: .long, help: ArgumentHelp(
         "Where every account's Terraform state is kept: local (<home>/state) or s3://BUCKET/PREFIX[?region=REGION] (default: $FLEETFORM_STATE, else what the home recorded, else local).",
         valueName: "url"))
     var state: String?
@@ -23,11 +28,19 @@ struct GlobalOptions: ParsableArguments {
         FleetformHome.resolve(flag: home, environment: ProcessInfo.processInfo.environment)
     }
 
-    /// Opens the inventory, turning failures into one-line errors.
-    func openDatabase() throws -> InventoryDatabase {
+    /// Opens the inventory (`--database`, else `FLEETFORM_DATABASE_URL`, else the home's
+    /// SQLite file), turning failures into one-line errors: a malformed URL is a usage
+    /// error naming the flag or variable; neither ever shows the URL's password.
+    func openDatabase() throws -> any InventoryStore {
         let home = resolvedHome
+        let location: StoreLocation
         do {
-            return try home.openDatabase()
+            location = try StoreLocation.resolve(flag: database, environment: ProcessInfo.processInfo.environment, home: home)
+        } catch {
+            throw CommandFailure(exitCode: ExitStatus.usage, "\(error)")
+        }
+        do {
+            return try home.openStore(location)
         } catch {
             throw CommandFailure(exitCode: ExitStatus.failure, "\(error)")
         }

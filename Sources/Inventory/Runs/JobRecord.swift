@@ -59,6 +59,35 @@ public struct JobRecord: Sendable, Equatable, FetchableRecord, PersistableRecord
         public static let updatedAt = Column("updated_at")
     }
 
+    /// Every field; for the PostgreSQL store, which reads rows without GRDB.
+    init(jobID: Int64, runID: String, accountID: String, operation: JobOperation, template: String, status: JobStatus,
+         skipReason: SkipReason?, canary: Bool, attempts: Int, configHash: String?, terraformPID: Int32?,
+         roleARN: String?, policyARN: String?, instanceProfileARN: String?, planChanges: PlanChanges?,
+         adopted: [String], error: String?, logPath: String?, startedAt: String?, finishedAt: String?,
+         updatedAt: String) {
+        self.jobID = jobID
+        self.runID = runID
+        self.accountID = accountID
+        self.operation = operation
+        self.template = template
+        self.status = status
+        self.skipReason = skipReason
+        self.canary = canary
+        self.attempts = attempts
+        self.configHash = configHash
+        self.terraformPID = terraformPID
+        self.roleARN = roleARN
+        self.policyARN = policyARN
+        self.instanceProfileARN = instanceProfileARN
+        self.planChanges = planChanges
+        self.adopted = adopted
+        self.error = error
+        self.logPath = logPath
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.updatedAt = updatedAt
+    }
+
     public init(row: Row) throws {
         jobID = row[Columns.jobID.name]
         runID = row[Columns.runID.name]

@@ -6,12 +6,23 @@ public struct RunInProgress: Error, Sendable, Equatable, CustomStringConvertible
     public var command: RunCommand
     public var owner: ProcessIdentity
     public var startedAt: String
+    /// Whether the store is shared between machines by design (PostgreSQL), where a run
+    /// held on another host is normal, not a misused home.
+    public var sharedStore: Bool
 
-    public init(runID: String, command: RunCommand, owner: ProcessIdentity, startedAt: String) {
+    public init(runID: String, command: RunCommand, owner: ProcessIdentity, startedAt: String, sharedStore: Bool = false) {
         self.runID = runID
         self.command = command
         self.owner = owner
         self.startedAt = startedAt
+        self.sharedStore = sharedStore
+    }
+
+    /// The same run, seen through a store that machines share.
+    func shared() -> RunInProgress {
+        var run = self
+        run.sharedStore = true
+        return run
     }
 
     init(run: RunRecord) {
@@ -22,6 +33,9 @@ public struct RunInProgress: Error, Sendable, Equatable, CustomStringConvertible
 
     public var description: String {
         if let host = owner.host, host != ProcessProbe.hostName {
+            if sharedStore {
+                return "run \(runID) (\(command.rawValue), started \(startedAt)) is held by fleetform pid \(owner.pid) on host \(host); wait for it, or stop it there with Ctrl-C / kill -INT \(owner.pid)"
+            }
             return "run \(runID) (\(command.rawValue), started \(startedAt)) is held by fleetform pid \(owner.pid) on host \(host); a home must not be shared between machines: wait for it on \(host)"
         }
         return "run \(runID) (\(command.rawValue), pid \(owner.pid), started \(startedAt)) is still running; wait for it or stop it with Ctrl-C / kill -INT \(owner.pid)"
@@ -49,16 +63,4 @@ public struct AbandonedRun: Sendable, Equatable {
     public var runID: String
     /// Jobs that were pending or running and are now `interrupted`.
     public var interruptedJobs: Int
-}
-
-extension InventoryDatabase {
-    /// Closes runs whose fleetform is gone, for commands that do not run terraform
-    /// (`status`, `runs`, `verify`). They never touch the run lock: a reader holding it
-    /// even for a moment would make an `apply` starting then fail. A run counts as over
-    /// when its owner process is gone from this machine; runs of other machines stay.
-    /// On a read-only home nothing can be recorded, and nothing is.
-    @discardableResult
-    public func recoverAbandonedRunsAsReader() -> [AbandonedRun] {
-        (try? recoverAbandonedRuns(isAlive: RunOwnership.aliveForReader)) ?? []
-    }
 }

@@ -32,7 +32,7 @@ public struct RoleVerifier: Sendable {
     /// Verifies every account and records the findings: drifted accounts become
     /// `drifted` with the reason; a drifted account found as recorded again is
     /// `succeeded` again.
-    public func verify(_ onboarded: [(account: AccountRecord, standing: AccountStanding)], database: InventoryDatabase) async throws -> [Outcome] {
+    public func verify(_ onboarded: [(account: AccountRecord, standing: AccountStanding)], database: any InventoryStore) async throws -> [Outcome] {
         let outcomes = await BoundedConcurrency.map(onboarded, limit: concurrency) { account, state in
             Outcome(accountID: account.accountID, name: account.name, finding: await check(account, state))
         }

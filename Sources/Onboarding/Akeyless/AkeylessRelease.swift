@@ -9,7 +9,7 @@ import Inventory
 /// (Akeyless refuses an empty account list).
 struct AkeylessRelease: Sendable {
     var api: AkeylessAPI
-    var database: InventoryDatabase
+    var database: any InventoryStore
 
     /// Releases the accounts and drops their records; answers why each that could not
     /// be released fails (its destroy must not run).

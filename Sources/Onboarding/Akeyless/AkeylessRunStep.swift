@@ -23,7 +23,7 @@ public struct AkeylessRunOptions: Sendable, Equatable {
 struct AkeylessRunStep: Sendable {
     /// The client of an apply's sync.
     var api: AkeylessAPI?
-    var database: InventoryDatabase
+    var database: any InventoryStore
     /// Where an apply's sync places items; nil for a retry, which repeats each
     /// account's own placement.
     var settings: AkeylessSync.Settings?
@@ -43,7 +43,7 @@ struct AkeylessRunStep: Sendable {
     /// Nil when the run has nothing to do in Akeyless.
     static func prepare(
         _ options: AkeylessRunOptions, command: RunCommand, jobs: [PlannedJob], selection: AccountSelection,
-        failureTolerance: FailureTolerance?, database: InventoryDatabase, environment: [String: String],
+        failureTolerance: FailureTolerance?, database: any InventoryStore, environment: [String: String],
         events: @Sendable (OnboardingEvent) -> Void
     ) async throws(OnboardingFailure) -> AkeylessRunStep? {
         let records: [String: AkeylessRecord]
@@ -90,7 +90,7 @@ struct AkeylessRunStep: Sendable {
     /// The gate before the destroys: each account released where it was synced. One
     /// never synced (`pending`, no access id) has nothing in Akeyless: its record goes.
     private static func releaseGate(
-        _ registered: [AkeylessRecord], connection: AkeylessConnection, database: InventoryDatabase,
+        _ registered: [AkeylessRecord], connection: AkeylessConnection, database: any InventoryStore,
         environment: [String: String], ledger: ReleasedRecords
     ) async throws(OnboardingFailure) -> @Sendable ([AccountRecord]) async -> [String: String] {
         let neverMade = registered.filter { $0.status == .pending && $0.accessID == nil }

@@ -15,9 +15,9 @@ import Synchronization
 /// `Report`, and every outcome is recorded in the inventory.
 public struct AkeylessSync: Sendable {
     public var api: AkeylessAPI
-    public var database: InventoryDatabase
+    public var database: any InventoryStore
 
-    public init(api: AkeylessAPI, database: InventoryDatabase) {
+    public init(api: AkeylessAPI, database: any InventoryStore) {
         self.api = api
         self.database = database
     }

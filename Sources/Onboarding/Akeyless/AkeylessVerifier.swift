@@ -7,9 +7,9 @@ import Inventory
 /// `drifted` (its Akeyless record too); the next sync repairs it and clears that.
 public struct AkeylessVerifier: Sendable {
     public var api: AkeylessAPI
-    public var database: InventoryDatabase
+    public var database: any InventoryStore
 
-    public init(api: AkeylessAPI, database: InventoryDatabase) {
+    public init(api: AkeylessAPI, database: any InventoryStore) {
         self.api = api
         self.database = database
     }

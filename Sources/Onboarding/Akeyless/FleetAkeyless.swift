@@ -7,10 +7,10 @@ import Inventory
 /// could each drop the other's accounts).
 public struct FleetAkeyless: Sendable {
     public var home: FleetformHome
-    public var database: InventoryDatabase
+    public var database: any InventoryStore
     public var environment: [String: String]
 
-    public init(home: FleetformHome, database: InventoryDatabase,
+    public init(home: FleetformHome, database: any InventoryStore,
                 environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.home = home
         self.database = database

@@ -21,7 +21,7 @@ public struct InventoryImportSummary: Sendable, Equatable, CustomStringConvertib
     }
 }
 
-extension InventoryDatabase {
+extension SQLiteInventoryStore {
     /// Upserts `accounts` in one transaction: new IDs are inserted, changed ones updated in
     /// place (so their history stays attached), equal ones not written at all. With
     /// `prune`, enabled accounts missing from `accounts` are disabled, never deleted.
@@ -30,7 +30,7 @@ extension InventoryDatabase {
         source: AccountSource,
         origin: String,
         prune: Bool,
-        at date: Date = Date()
+        at date: Date
     ) throws -> InventoryImportSummary {
         let now = Timestamp.string(from: date)
         return try write { db in

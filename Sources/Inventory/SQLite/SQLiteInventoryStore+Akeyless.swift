@@ -3,12 +3,7 @@ import GRDB
 
 /// What `akeyless sync`, `verify --akeyless` and `destroy` record of each account's
 /// Akeyless side. Every method is one transaction, however many accounts it records.
-extension InventoryDatabase {
-    /// The prefix of an account's `account_state.error` when `verify --akeyless` made it
-    /// `drifted`: a sync that repairs the Akeyless side clears such a drift, never one
-    /// that IAM verify found.
-    public static let akeylessDriftPrefix = "akeyless: "
-
+extension SQLiteInventoryStore {
     /// Every account's record, by account ID.
     public func akeylessRecords() throws -> [String: AkeylessRecord] {
         try read { db in try Self.akeylessRecords(db) }
@@ -31,18 +26,10 @@ extension InventoryDatabase {
         return records
     }
 
-    /// Accounts whose last sync failed or which wait for it (`pending`): what `retry`
-    /// syncs once their role is there.
-    public func akeylessRetryCandidates() throws -> [AkeylessRecord] {
-        try akeylessRecords().values
-            .filter { $0.status == .failed || $0.status == .pending }
-            .sorted { $0.accountID < $1.accountID }
-    }
-
     /// The accounts synced: their target and binding are as wanted, with this access id.
     /// A drift that `verify --akeyless` recorded on the account is cleared with it.
     public func recordAkeylessSynced(
-        _ synced: [(accountID: String, placement: AkeylessPlacement, accessID: String)], at date: Date = Date()
+        _ synced: [(accountID: String, placement: AkeylessPlacement, accessID: String)], at date: Date
     ) throws {
         guard !synced.isEmpty else { return }
         let now = Timestamp.string(from: date)
@@ -68,7 +55,7 @@ extension InventoryDatabase {
                 ])
                 try repaired.execute(arguments: [
                     OnboardingStatus.succeeded.rawValue, now, item.accountID, OnboardingStatus.drifted.rawValue,
-                    Self.akeylessDriftPrefix.count, Self.akeylessDriftPrefix,
+                    akeylessDriftPrefix.count, akeylessDriftPrefix,
                 ])
             }
         }
@@ -81,7 +68,7 @@ extension InventoryDatabase {
     /// synced one: nothing was attempted.
     public func recordAkeylessNotSynced(
         _ accounts: [(accountID: String, placement: AkeylessPlacement, error: String)], status: AkeylessSyncStatus,
-        at date: Date = Date()
+        at date: Date
     ) throws {
         precondition(status == .failed || status == .pending, "recordAkeylessNotSynced records failed or pending")
         guard !accounts.isEmpty else { return }
@@ -118,7 +105,7 @@ extension InventoryDatabase {
     ///
     /// `readAt` is the `updated_at` of the record verify read: a sync that recorded the
     /// account since (it may have made what verify found missing) wins, and nothing changes.
-    public func markAkeylessDrifted(accountID: String, reason: String, readAt: String, at date: Date = Date()) throws {
+    public func markAkeylessDrifted(accountID: String, reason: String, readAt: String, at date: Date) throws {
         let now = Timestamp.string(from: date)
         try write { db in
             try db.execute(sql: """
@@ -128,14 +115,14 @@ extension InventoryDatabase {
             try db.execute(sql: """
                 UPDATE account_state SET status = ?, error = ?, updated_at = ?
                 WHERE account_id = ? AND (status = ? OR (status = ? AND substr(error, 1, ?) = ?))
-                """, arguments: [OnboardingStatus.drifted.rawValue, Self.akeylessDriftPrefix + reason, now, accountID,
+                """, arguments: [OnboardingStatus.drifted.rawValue, akeylessDriftPrefix + reason, now, accountID,
                                  OnboardingStatus.succeeded.rawValue, OnboardingStatus.drifted.rawValue,
-                                 Self.akeylessDriftPrefix.count, Self.akeylessDriftPrefix])
+                                 akeylessDriftPrefix.count, akeylessDriftPrefix])
         }
     }
 
     /// `verify --akeyless` found a drifted account's Akeyless side as recorded again.
-    public func markAkeylessVerified(accountID: String, at date: Date = Date()) throws {
+    public func markAkeylessVerified(accountID: String, at date: Date) throws {
         let now = Timestamp.string(from: date)
         try write { db in
             try db.execute(sql: """
@@ -145,7 +132,7 @@ extension InventoryDatabase {
                 UPDATE account_state SET status = ?, error = NULL, updated_at = ?
                 WHERE account_id = ? AND status = ? AND substr(error, 1, ?) = ?
                 """, arguments: [OnboardingStatus.succeeded.rawValue, now, accountID, OnboardingStatus.drifted.rawValue,
-                                 Self.akeylessDriftPrefix.count, Self.akeylessDriftPrefix])
+                                 akeylessDriftPrefix.count, akeylessDriftPrefix])
         }
     }
 

@@ -47,7 +47,7 @@ public struct DiscoveryDefaults: Sendable, Equatable {
     }
 }
 
-extension InventoryDatabase {
+extension SQLiteInventoryStore {
     /// Records a discovery in one transaction: new accounts are added with `defaults`,
     /// known ones get their name, e-mail, OU path, state and enabled flag updated in
     /// place (their history stays), never enabling one a user disabled. Account tags
@@ -56,7 +56,7 @@ extension InventoryDatabase {
     /// no longer lists are disabled.
     public func importDiscoveredAccounts(
         _ accounts: [DiscoveredAccount], defaults: DiscoveryDefaults, origin: String, pruneUnder: [String]?,
-        at date: Date = Date()
+        at date: Date
     ) throws -> InventoryImportSummary {
         let now = Timestamp.string(from: date)
         return try write { db in

@@ -1,6 +1,6 @@
 import GRDB
 
-extension InventoryDatabase {
+extension SQLiteInventoryStore {
     /// Every account, enabled or not, in the order people read a fleet: by OU path,
     /// then name, then ID.
     public func allAccounts() throws -> [AccountRecord] {

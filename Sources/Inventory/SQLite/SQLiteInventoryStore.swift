@@ -1,13 +1,15 @@
 import Foundation
 import GRDB
 
-/// The inventory: one SQLite file holding the accounts and, as later migrations add
+/// The embedded store: one SQLite file holding the accounts and, as later migrations add
 /// them, the runs and jobs. Every write is one method wrapping one transaction.
 ///
 /// Opened as a WAL `DatabasePool` so that `status`, `logs` and `runs` read while an
 /// apply writes, without either blocking the other.
-public final class InventoryDatabase: Sendable {
+public final class SQLiteInventoryStore: InventoryStore {
     private let writer: any DatabaseWriter
+    /// The file, or `:memory:`.
+    public let location: String
 
     /// Opens (creating if needed) the database file and applies pending migrations.
     ///
@@ -62,9 +64,9 @@ public final class InventoryDatabase: Sendable {
     }
 
     /// An in-memory database for tests of the layers above.
-    public static func inMemory() throws(InventoryDatabaseError) -> InventoryDatabase {
+    public static func inMemory() throws(InventoryDatabaseError) -> SQLiteInventoryStore {
         do {
-            return try InventoryDatabase(writer: DatabaseQueue(), location: ":memory:", runLockDirectory: nil)
+            return try SQLiteInventoryStore(writer: DatabaseQueue(), location: ":memory:", runLockDirectory: nil)
         } catch let error as InventoryDatabaseError {
             throw error
         } catch {
@@ -82,6 +84,7 @@ public final class InventoryDatabase: Sendable {
     init(writer: any DatabaseWriter, location: String, runLockDirectory: URL?,
          upTo lastMigration: String? = nil) throws(InventoryDatabaseError) {
         self.writer = writer
+        self.location = location
         let migrator = Self.migrator
         do {
             // On the writer connection: a pool's reader that looked at the schema before

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 
-extension InventoryDatabase {
+extension SQLiteInventoryStore {
     private static let stateLocationName = "state_location"
 
     /// Where the accounts' Terraform state is kept, as recorded (`local`,
@@ -14,7 +14,7 @@ extension InventoryDatabase {
 
     /// Records `location` unless one is recorded already, and answers the recorded one:
     /// of two first runs started together, the first to write wins and the other sees it.
-    public func recordStateLocationIfUnset(_ location: String, at date: Date = Date()) throws -> String {
+    public func recordStateLocationIfUnset(_ location: String, at date: Date) throws -> String {
         try write { db in
             try db.execute(sql: """
                 INSERT INTO settings (name, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING
@@ -26,7 +26,7 @@ extension InventoryDatabase {
 
     /// Replaces the recorded location after `state migrate` moved every account's state
     /// there.
-    public func replaceStateLocation(_ location: String, at date: Date = Date()) throws {
+    public func replaceStateLocation(_ location: String, at date: Date) throws {
         try write { db in
             try db.execute(sql: """
                 INSERT INTO settings (name, value, updated_at) VALUES (?, ?, ?)

@@ -2,7 +2,7 @@ import FleetformBasics
 import Foundation
 import GRDB
 
-extension InventoryDatabase {
+extension SQLiteInventoryStore {
     // MARK: Starting and ending runs
 
     /// Creates a run and its pending jobs, unless another live run holds the fleet.
@@ -12,7 +12,7 @@ extension InventoryDatabase {
     /// are closed on the way (see `recoverAbandonedRuns`).
     public func startRun(
         runID: String, command: RunCommand, template: String, parallel: Int, jobs: [PlannedJob],
-        owner: ProcessIdentity = .current, isAlive: (ProcessIdentity) -> Bool, at date: Date = Date()
+        owner: ProcessIdentity, isAlive: (ProcessIdentity) -> Bool, at date: Date
     ) throws -> [JobRecord] {
         let now = Timestamp.string(from: date)
         return try writeImmediate { db in
@@ -39,7 +39,7 @@ extension InventoryDatabase {
     /// `retry` runs it again, and the run is not reported as succeeded. Returns the outcome
     /// recorded.
     @discardableResult
-    public func finishRun(runID: String, outcome: RunOutcome, at date: Date = Date()) throws -> RunOutcome {
+    public func finishRun(runID: String, outcome: RunOutcome, at date: Date) throws -> RunOutcome {
         let now = Timestamp.string(from: date)
         return try write { db in
             let unfinished = try JobRecord
@@ -60,7 +60,7 @@ extension InventoryDatabase {
     /// running jobs too, so the next `retry` picks those accounts up. Every command calls
     /// this first: a crash must never leave an account `running` forever.
     @discardableResult
-    public func recoverAbandonedRuns(isAlive: (ProcessIdentity) -> Bool, at date: Date = Date()) throws -> [AbandonedRun] {
+    public func recoverAbandonedRuns(isAlive: (ProcessIdentity) -> Bool, at date: Date) throws -> [AbandonedRun] {
         // Cheap read first: nearly always there is nothing to recover and no write is needed.
         let open = try read { db in try RunRecord.filter(RunRecord.Columns.finishedAt == nil).fetchCount(db) }
         guard open > 0 else { return [] }
@@ -107,7 +107,7 @@ extension InventoryDatabase {
     // MARK: Jobs
 
     /// A job's attempt starts: the job becomes `running` and the attempt is recorded.
-    public func startAttempt(jobID: Int64, attempt: Int, configHash: String?, logPath: String, at date: Date = Date()) throws {
+    public func startAttempt(jobID: Int64, attempt: Int, configHash: String?, logPath: String, at date: Date) throws {
         let now = Timestamp.string(from: date)
         try write { db in
             try db.execute(sql: """
@@ -128,7 +128,7 @@ extension InventoryDatabase {
     /// Records the pid of the terraform now running for a job, with its start time so
     /// that a recycled pid is not mistaken for it.
     public func recordTerraformPID(jobID: Int64, pid: Int32, startTime: UInt64?) throws {
-        try write { db in
+        _ = try write { db in
             try JobRecord.filter(key: jobID).updateAll(
                 db, JobRecord.Columns.terraformPID.set(to: pid),
                 JobRecord.Columns.terraformStarted.set(to: startTime.map { Int64(bitPattern: $0) }),
@@ -139,13 +139,13 @@ extension InventoryDatabase {
     /// The terraform recorded for a job is known to have ended (it exited, or was found
     /// gone or a zombie): no later run needs to look at it again.
     public func clearTerraformPID(jobID: Int64) throws {
-        try write { db in
+        _ = try write { db in
             try JobRecord.filter(key: jobID).updateAll(db, JobRecord.Columns.terraformPID.set(to: nil))
         }
     }
 
     /// An attempt ended; `transient` says whether it will be retried.
-    public func finishAttempt(jobID: Int64, _ attempt: LastAttempt, error: String?, at date: Date = Date()) throws {
+    public func finishAttempt(jobID: Int64, _ attempt: LastAttempt, error: String?, at date: Date) throws {
         try write { db in
             try Self.finishAttempt(db, jobID: jobID, attempt, error: error, now: Timestamp.string(from: date))
         }
@@ -163,8 +163,8 @@ extension InventoryDatabase {
     /// attempt is closed, in the same transaction. A job that never `started` (stopped
     /// before its turn) changes the state only of an account that has none: nothing
     /// happened to the others.
-    public func finishJob(jobID: Int64, result: JobResult, lastAttempt: LastAttempt? = nil,
-                          started: Bool = true, terraformExited: Bool = false, at date: Date = Date()) throws {
+    public func finishJob(jobID: Int64, result: JobResult, lastAttempt: LastAttempt?,
+                          started: Bool, terraformExited: Bool, at date: Date) throws {
         let now = Timestamp.string(from: date)
         try write { db in
             if terraformExited {
@@ -180,7 +180,7 @@ extension InventoryDatabase {
 
     /// Jobs that will not run, in one transaction: a no-op re-run of 5,000 up-to-date
     /// accounts is one commit, not 5,000.
-    public func skipJobs(_ jobIDs: [Int64], reason: SkipReason, at date: Date = Date()) throws {
+    public func skipJobs(_ jobIDs: [Int64], reason: SkipReason, at date: Date) throws {
         guard !jobIDs.isEmpty else { return }
         let now = Timestamp.string(from: date)
         try write { db in
@@ -206,7 +206,7 @@ extension InventoryDatabase {
     /// says which accounts were the canary.
     public func markCanary(_ jobIDs: [Int64]) throws {
         guard !jobIDs.isEmpty else { return }
-        try write { db in
+        _ = try write { db in
             try JobRecord.filter(keys: jobIDs).updateAll(db, JobRecord.Columns.canary.set(to: true))
         }
     }
@@ -350,19 +350,6 @@ extension InventoryDatabase {
         }
     }
 
-    /// A terraform recorded by an earlier job: the job, and which process it was.
-    public struct RecordedTerraform: Sendable, Equatable {
-        public var jobID: Int64
-        public var runID: String
-        public var process: ProcessIdentity
-
-        public init(jobID: Int64, runID: String, process: ProcessIdentity) {
-            self.jobID = jobID
-            self.runID = runID
-            self.process = process
-        }
-    }
-
     /// Terraform processes recorded by earlier jobs of these accounts that may still be
     /// running (a killed fleetform's terraform keeps going), by account.
     public func recordedTerraformPIDs(accountIDs: [String]) throws -> [String: RecordedTerraform] {
@@ -421,7 +408,7 @@ extension InventoryDatabase {
     }
 
     /// The newest job of an account, optionally within one run.
-    public func latestJob(accountID: String, runID: String? = nil) throws -> JobRecord? {
+    public func latestJob(accountID: String, runID: String?) throws -> JobRecord? {
         try read { db in
             if let runID {
                 return try JobRecord.filter(JobRecord.Columns.accountID == accountID && JobRecord.Columns.runID == runID)
@@ -451,7 +438,7 @@ extension InventoryDatabase {
     }
 }
 
-extension InventoryDatabase {
+extension SQLiteInventoryStore {
     /// An account's jobs that started terraform (they have a log path), newest first.
     public func jobsWithLogs(accountID: String) throws -> [JobRecord] {
         try read { db in
