@@ -134,7 +134,12 @@ enum WorkerText {
         if report.givenBack > 0 { line += ", \(report.givenBack) given back" }
         if report.lost > 0 { line += ", \(report.lost) lost with their lease" }
         line += "; \(report.roundTrips) store round trips"
-        if report.jobs > 0 { line += String(format: " (%.1f per job)", Double(report.roundTrips) / Double(report.jobs)) }
+        if report.jobs > 0 {
+            let milliseconds = Double(report.queueTime.components.seconds) * 1000
+                + Double(report.queueTime.components.attoseconds) / 1e15
+            line += String(format: " (%.1f per job); queue operations %.2f ms per job",
+                           Double(report.roundTrips) / Double(report.jobs), milliseconds / Double(report.jobs))
+        }
         return line
     }
 

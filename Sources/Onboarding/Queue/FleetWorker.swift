@@ -86,6 +86,10 @@ public struct FleetWorker: Sendable {
         public var lost = 0
         /// Store transactions made by this process, all jobs together.
         public var roundTrips = 0
+        /// Time spent in the queue's own operations (claims, idle ones included,
+        /// heartbeats, recording under the claim): what the queue adds per job over the
+        /// local scheduler, which records a result too.
+        public var queueTime: Duration = .zero
         public var jobs: Int { finished.values.reduce(0, +) }
     }
 
@@ -117,7 +121,7 @@ public struct FleetWorker: Sendable {
                             renderer: WorkspaceRenderer(layout: layout, terraformVersion: prepared.version.description,
                                                         backend: StateBackend(location: prepared.state, environment: environment)),
                             options: options, gate: InitGate(), templates: TemplateCache(database: database),
-                            worker: worker, stop: stop, events: events, slots: slots)
+                            worker: worker, stop: stop, events: events, slots: slots, queueClock: QueueClock())
         events(.ready(worker: worker, parallel: options.parallel, lease: options.lease))
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<options.parallel {
@@ -126,6 +130,7 @@ public struct FleetWorker: Sendable {
         }
         var report = await slots.report
         report.roundTrips = DatabaseRoundTrips.count
+        report.queueTime = shared.queueClock.total
         return report
     }
 }
@@ -143,13 +148,14 @@ private struct Shared: Sendable {
     var stop: StopController
     var events: @Sendable (FleetWorker.Event) -> Void
     var slots: Slots
+    var queueClock: QueueClock
 
     /// One slot: claim, run, record, until a stop or the idle limit.
     func loop() async {
         while !stop.isStopRequested {
             let claim: QueueClaim?
             do {
-                claim = try database.claimJob(worker: worker, lease: options.lease)
+                claim = try queueClock.measure { try database.claimJob(worker: worker, lease: options.lease) }
             } catch {
                 events(.storeUnavailable("\(error)"))
                 _ = await stop.sleep(for: options.pollInterval)
@@ -198,12 +204,13 @@ private struct Shared: Sendable {
         let jobStop = StopController()
         let state = ClaimBox()
         let grace = options.gracePeriod
+        let queueClock = self.queueClock
         let heartbeat = Task { [database, options] in
             let interval = options.lease / 3
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)
                 if Task.isCancelled { return }
-                switch try? database.renewLease(claim, lease: options.lease) {
+                switch try? queueClock.measure({ try database.renewLease(claim, lease: options.lease) }) {
                 case .held?, nil:
                     // nil: the store was busy; the lease has two more beats to go.
                     break
@@ -243,18 +250,20 @@ private struct Shared: Sendable {
                     return
                 }
                 if finished.result.status == .interrupted, now.shuttingDown, !now.cancelled {
-                    let given = (try? database.releaseClaim(
+                    let given = (try? queueClock.measure { try database.releaseClaim(
                         claim, reason: "interrupted: worker \(worker) was stopped; the job went back to the queue",
-                        terraformExited: true)) ?? false
+                        terraformExited: true) }) ?? false
                     state.withLock { $0.outcome = given ? .givenBack : .lost }
                     return
                 }
                 let tail = LogTail.read(path: finished.logPath)
                 for _ in 1...3 {
                     do {
-                        let held = try database.finishClaimedJob(
-                            claim, result: finished.result, lastAttempt: finished.lastAttempt, started: finished.started,
-                            terraformExited: true, logTail: tail, logHost: ProcessProbe.hostName)
+                        let held = try queueClock.measure {
+                            try database.finishClaimedJob(
+                                claim, result: finished.result, lastAttempt: finished.lastAttempt, started: finished.started,
+                                terraformExited: true, logTail: tail, logHost: ProcessProbe.hostName)
+                        }
                         state.withLock { $0.outcome = held ? .finished(finished.result.status) : .lost }
                         return
                     } catch {
@@ -299,6 +308,23 @@ private struct Shared: Sendable {
         var lost = false
         var shuttingDown = false
         var outcome: Outcome?
+    }
+}
+
+/// Adds up the time spent in the queue's store operations.
+private final class QueueClock: Sendable {
+    private let sum = Mutex<Duration>(.zero)
+
+    var total: Duration { sum.withLock { $0 } }
+
+    func measure<T>(_ body: () throws -> T) rethrows -> T {
+        let clock = ContinuousClock()
+        let start = clock.now
+        defer {
+            let elapsed = clock.now - start
+            sum.withLock { $0 += elapsed }
+        }
+        return try body()
     }
 }
 
