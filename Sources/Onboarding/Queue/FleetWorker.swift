@@ -173,7 +173,7 @@ private struct Shared: Sendable {
         }
     }
 
-    enum Outcome: Sendable {
+    enum Outcome: Sendable, Equatable {
         case finished(JobStatus)
         case givenBack
         case lost
@@ -273,7 +273,7 @@ private struct Shared: Sendable {
             })
         let summary = await context.execute(prepared)
         let final = state.withLock { $0 }
-        if final.lost {
+        if final.outcome == nil, final.lost {
             events(.leaseLost(accountID: job.accountID))
             return .lost
         }
