@@ -11,6 +11,9 @@ public struct AccountLog: Sendable, Equatable {
     public var notes: [String]
     /// The log file shown, nil when no job of the account ever ran terraform.
     public var logPath: String?
+    /// The end of the log as a worker stored it with its job, shown when the file is on
+    /// another machine (or was deleted with its workspace's machine).
+    public var storedTail: [UInt8]? = nil
 
     public enum Failure: Error, Equatable, CustomStringConvertible {
         case noJob(accountID: String, runID: String?)
@@ -32,6 +35,12 @@ public struct AccountLog: Sendable, Equatable {
             throw Failure.noJob(accountID: accountID, runID: runID)
         }
         if let path = existingLog(latest) { return AccountLog(notes: [], logPath: path) }
+        if let path = latest.logPath, let stored = try database.storedLogTail(jobID: latest.jobID) {
+            let size = stored.tail.count < LogTail.limit ? "the whole log" : "its last \(LogTail.limit / 1024) KiB"
+            return AccountLog(
+                notes: ["# fleetform: the full log is \(path) on host \(stored.host ?? "unknown"); \(size), as stored with job \(latest.jobID) of run \(latest.runID):"],
+                logPath: nil, storedTail: stored.tail)
+        }
         if let runID {
             throw Failure.noLogInRun(accountID: accountID, runID: runID, status: latest.status.rawValue,
                                      detail: latest.error ?? latest.skipReason?.rawValue)

@@ -48,6 +48,9 @@ public struct FleetRun: Sendable {
         /// `--state` / `FLEETFORM_STATE`; nil: wherever the home records it (local when
         /// nothing is recorded yet).
         public var state: StateRequest?
+        /// `--enqueue`: record the run and its jobs for `fleetform worker` processes and
+        /// follow it, instead of running terraform here.
+        public var enqueue = false
 
         public init(command: RunCommand, selection: AccountSelection, template: String = TerraformTemplate.builtInName,
                     settings: RunSettings, force: Bool = false, allowTemplateSwitch: Bool = false, adopt: Bool = false,
@@ -128,6 +131,9 @@ public struct FleetRun: Sendable {
                     """)
             }
         }
+        if request.enqueue {
+            try Self.refuseUnqueueable(request, akeyless: akeyless)
+        }
         try request.confirmDestroy?(jobs.count)
         let templates = try loadTemplates(jobs)
         if request.adopt, let template = templates.values.first(where: { $0.adoption == nil }) {
@@ -173,12 +179,14 @@ public struct FleetRun: Sendable {
         let scheduler = RunScheduler(database: database, layout: layout, runner: terraform.runner,
                                      terraformVersion: terraform.version.description,
                                      backend: StateBackend(location: stateLocation, environment: environment))
-        let report = try await scheduler.run(
-            RunRequest(command: request.command, jobs: jobs, templates: templates,
-                       options: request.settings.onboardingOptions(parallel: decision.parallel, force: request.force),
-                       preflight: preflight, preflightWanted: !request.settings.skipPreflight, adoption: adoption,
-                       release: akeyless?.release),
-            lock: lock, stop: stop, events: events)
+        let runRequest = RunRequest(
+            command: request.command, jobs: jobs, templates: templates,
+            options: request.settings.onboardingOptions(parallel: decision.parallel, force: request.force),
+            preflight: preflight, preflightWanted: !request.settings.skipPreflight, adoption: adoption,
+            release: akeyless?.release)
+        let report = request.enqueue
+            ? try await scheduler.enqueue(runRequest, lock: lock, stop: stop, events: events)
+            : try await scheduler.run(runRequest, lock: lock, stop: stop, events: events)
         do {
             try akeyless?.recordUnfinishedDestroys(report)
         } catch {
@@ -188,6 +196,18 @@ public struct FleetRun: Sendable {
         var synced = report
         synced.akeyless = try await akeyless.sync(after: report, stop: stop, events: events)
         return .finished(synced)
+    }
+
+    /// What workers cannot do yet: they have no Akeyless connection and no adoption
+    /// survey. Refused before anything is recorded.
+    private static func refuseUnqueueable(_ request: Request, akeyless: AkeylessRunStep?) throws(OnboardingFailure) {
+        if request.adopt {
+            throw OnboardingFailure(.usage, "--adopt with --enqueue: workers do not adopt yet; run it without --enqueue")
+        }
+        if let akeyless, akeyless.syncs || akeyless.release != nil {
+            throw OnboardingFailure(.usage, "--enqueue with Akeyless: workers do not sync or release Akeyless items yet; "
+                + "run it without --enqueue (or pass --keep-akeyless to a destroy)")
+        }
     }
 
     /// One job per selected enabled account; for a retry, the accounts whose latest

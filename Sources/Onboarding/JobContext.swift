@@ -19,6 +19,18 @@ struct JobContext: Sendable {
     var survivors: [String: RecordedTerraform]
     /// Set with `--adopt`: looks up existing objects to import before an apply or plan.
     var adoption: AdoptionSurvey?
+    /// Records a job's end instead of `finishJob`: a worker records it under its claim
+    /// (see `FleetWorker`). Nil for the local scheduler.
+    var recordFinish: (@Sendable (FinishedJob) -> Void)? = nil
+
+    /// A job's end, as `finish` would record it.
+    struct FinishedJob: Sendable {
+        var jobID: Int64
+        var result: JobResult
+        var lastAttempt: LastAttempt?
+        var started: Bool
+        var logPath: String
+    }
 
     /// Runs the job to a final status. Never throws: whatever goes wrong becomes the
     /// job's error, so one broken account cannot stop the other 499.
@@ -61,7 +73,9 @@ struct JobContext: Sendable {
             }
         }
 
-        var attempt = 0
+        // Attempts go on from the job's record: a job a worker took over after another
+        // worker's lease ran out has used some already.
+        var attempt = job.record.attempts
         while true {
             attempt += 1
             if stop.isStopRequested {
@@ -311,21 +325,30 @@ struct JobContext: Sendable {
         _ job: RunScheduler.PreparedJob, attempts: Int, logPath: String, result: JobResult,
         lastAttempt: LastAttempt? = nil, started: Bool = true
     ) -> JobSummary {
-        // Each try waits out the database's busy timeout; if every one fails, closing
-        // the run marks the job interrupted, so the account is not lost as `running`.
-        for _ in 1...3 {
-            do {
-                try database.finishJob(jobID: job.record.jobID, result: result, lastAttempt: lastAttempt, started: started,
-                                       terraformExited: true)
-                break
-            } catch {
-                continue
-            }
+        if let recordFinish {
+            recordFinish(FinishedJob(jobID: job.record.jobID, result: result, lastAttempt: lastAttempt, started: started,
+                                     logPath: logPath))
+        } else {
+            // Each try waits out the database's busy timeout; if every one fails, closing
+            // the run marks the job interrupted, so the account is not lost as `running`.
+            recordDirectly(job, result: result, lastAttempt: lastAttempt, started: started)
         }
         return JobSummary(
             accountID: job.account.accountID, accountName: job.account.name, operation: job.record.operation,
             status: result.status, attempts: attempts, roleARN: result.roleARN, changes: nil, adopted: result.adopted,
             error: result.error, skipReason: nil, logPath: logPath)
+    }
+
+    private func recordDirectly(_ job: RunScheduler.PreparedJob, result: JobResult, lastAttempt: LastAttempt?, started: Bool) {
+        for _ in 1...3 {
+            do {
+                try database.finishJob(jobID: job.record.jobID, result: result, lastAttempt: lastAttempt, started: started,
+                                       terraformExited: true)
+                return
+            } catch {
+                continue
+            }
+        }
     }
 
     /// Exponential backoff with equal jitter: half the delay is fixed, half random, so

@@ -79,7 +79,6 @@ public struct RunScheduler: Sendable {
         let started = clock.now
         let renderer = WorkspaceRenderer(layout: layout, terraformVersion: terraformVersion, backend: backend)
 
-        let templates = request.templates
         let accounts = Dictionary(try database.allAccounts().map { ($0.accountID, $0) }, uniquingKeysWith: { a, _ in a })
         let appliedHashes = try database.appliedConfigHashes()
         let survivors = try database.recordedTerraformPIDs(accountIDs: request.jobs.map(\.accountID))
@@ -91,28 +90,9 @@ public struct RunScheduler: Sendable {
             jobs: request.jobs, isAlive: RunOwnership.aliveForLockHolder)
         defer { withExtendedLifetime(lock) {} }
 
-        var toRun: [PreparedJob] = []
-        var summaries: [JobSummary] = []
-        var skipped: [SkipReason: [Int64]] = [:]
-        // Destroys with no state to destroy still leave their account in Akeyless.
-        var statelessDestroys: [PreparedJob] = []
-        for record in records {
-            guard let account = accounts[record.accountID], let template = templates[record.template] else { continue }
-            let rendering = renderer.rendering(
-                accountID: account.accountID, template: template, variables: TemplateVariables.values(for: account))
-            let prepared = PreparedJob(record: record, account: account, rendering: rendering)
-            if let reason = skipReason(prepared, appliedHash: appliedHashes[account.accountID], force: request.options.force,
-                                       survivor: survivors[account.accountID] != nil) {
-                skipped[reason, default: []].append(record.jobID)
-                summaries.append(Self.summary(prepared, status: .skipped, skipReason: reason))
-                if reason == .nothingToDestroy { statelessDestroys.append(prepared) }
-            } else {
-                toRun.append(prepared)
-            }
-        }
-        for (reason, jobIDs) in skipped {
-            try database.skipJobs(jobIDs, reason: reason)
-        }
+        var (toRun, summaries, statelessDestroys) = try prepare(
+            records, request: request, renderer: renderer, accounts: accounts, appliedHashes: appliedHashes,
+            survivors: survivors)
         events(.runStarted(runID: runID, command: request.command, selected: records.count, toRun: toRun.count,
                            upToDate: summaries.count, parallel: request.options.parallel))
 
@@ -182,6 +162,39 @@ public struct RunScheduler: Sendable {
                                elapsed: clock.now - started, canary: phases.canary.map(\.account.accountID))
         events(.runFinished(report))
         return report
+    }
+
+    /// Renders every job of a new run and skips, in one transaction, those that need
+    /// not run (up to date, nothing to destroy): the one up-to-date decision of a run,
+    /// whether the scheduler or workers then run the rest. Answers the jobs to run, the
+    /// summaries of the skipped ones and, among those, the destroys with no state.
+    func prepare(
+        _ records: [JobRecord], request: RunRequest, renderer: WorkspaceRenderer, accounts: [String: AccountRecord],
+        appliedHashes: [String: String], survivors: [String: InventoryDatabase.RecordedTerraform]
+    ) throws -> (toRun: [PreparedJob], summaries: [JobSummary], statelessDestroys: [PreparedJob]) {
+        var toRun: [PreparedJob] = []
+        var summaries: [JobSummary] = []
+        var skipped: [SkipReason: [Int64]] = [:]
+        // Destroys with no state to destroy still leave their account in Akeyless.
+        var statelessDestroys: [PreparedJob] = []
+        for record in records {
+            guard let account = accounts[record.accountID], let template = request.templates[record.template] else { continue }
+            let rendering = renderer.rendering(
+                accountID: account.accountID, template: template, variables: TemplateVariables.values(for: account))
+            let prepared = PreparedJob(record: record, account: account, rendering: rendering)
+            if let reason = skipReason(prepared, appliedHash: appliedHashes[account.accountID], force: request.options.force,
+                                       survivor: survivors[account.accountID] != nil) {
+                skipped[reason, default: []].append(record.jobID)
+                summaries.append(Self.summary(prepared, status: .skipped, skipReason: reason))
+                if reason == .nothingToDestroy { statelessDestroys.append(prepared) }
+            } else {
+                toRun.append(prepared)
+            }
+        }
+        for (reason, jobIDs) in skipped {
+            try database.skipJobs(jobIDs, reason: reason)
+        }
+        return (toRun, summaries, statelessDestroys)
     }
 
     /// Runs one phase's jobs to their end with bounded concurrency: preflight, the
@@ -292,7 +305,7 @@ public struct RunScheduler: Sendable {
 
     /// Fails, without a terraform run, the jobs of the accounts in `failures` (by
     /// account ID, why), and takes them out of `toRun`. Answers how many failed.
-    private func failEarly(
+    func failEarly(
         _ toRun: inout [PreparedJob], _ failures: [String: String], summaries: inout [JobSummary],
         events: @Sendable (OnboardingEvent) -> Void
     ) throws -> Int {

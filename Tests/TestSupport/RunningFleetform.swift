@@ -8,7 +8,9 @@ public final class RunningFleetform: @unchecked Sendable {
 
     /// `launcher` runs fleetform under another program (its path and arguments, then
     /// fleetform's path and `arguments`), such as a parent that never reaps.
-    public init(_ arguments: [String], environment: [String: String], launcher: [String] = []) throws {
+    /// `workingDirectory`: where it runs (a worker's own directory), else the test's.
+    public init(_ arguments: [String], environment: [String: String], launcher: [String] = [],
+                workingDirectory: URL? = nil) throws {
         outputDirectory = try TemporaryDirectory("fleetform-output")
         if let program = launcher.first {
             process.executableURL = URL(fileURLWithPath: program)
@@ -20,6 +22,7 @@ public final class RunningFleetform: @unchecked Sendable {
         var env = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
         env.merge(environment) { _, new in new }
         process.environment = env
+        if let workingDirectory { process.currentDirectoryURL = workingDirectory }
         _ = FileManager.default.createFile(atPath: outputDirectory.url.appendingPathComponent("stdout").path, contents: nil)
         _ = FileManager.default.createFile(atPath: outputDirectory.url.appendingPathComponent("stderr").path, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: outputDirectory.url.appendingPathComponent("stdout"))

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Inventory
 
 /// The root command: parses the command line, runs one subcommand, and turns what it
 /// throws into a message on standard error and one of the documented exit codes.
@@ -16,7 +17,7 @@ public struct FleetformCommand: AsyncParsableCommand {
             InventoryCommand.self, ApplyCommand.self, PlanCommand.self, RetryCommand.self, DestroyCommand.self,
             StatusCommand.self, LogsCommand.self, RunsCommand.self, PreflightCommand.self, VerifyCommand.self,
             ExportCommand.self, AkeylessCommand.self,
-            StateCommand.self, TemplateCommand.self,
+            StateCommand.self, TemplateCommand.self, WorkerCommand.self,
         ]
     )
 
@@ -26,6 +27,12 @@ public struct FleetformCommand: AsyncParsableCommand {
 
     /// Parses `CommandLine.arguments`, runs the command and exits.
     public static func main() async {
+        if ProcessInfo.processInfo.environment["FLEETFORM_DEBUG_ROUND_TRIPS"] == "1" {
+            // For scripts/bench-workers: the store transactions this process made.
+            atexit {
+                StandardStreams.writeError(["fleetform: debug: \(DatabaseRoundTrips.count) store round trips"])
+            }
+        }
         // Everything fleetform creates under its home (database, logs, state) is private.
         umask(0o077)
         // A closed pipe (`| head`, a `tee` killed by the same Ctrl-C) must not kill a run

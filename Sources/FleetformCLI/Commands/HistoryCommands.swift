@@ -31,6 +31,8 @@ struct LogsCommand: AsyncParsableCommand {
         if !log.notes.isEmpty { StandardStreams.write(log.notes.joined(separator: "\n") + "\n") }
         if let path = log.logPath, let data = FileManager.default.contents(atPath: path) {
             StandardStreams.write(String(decoding: data, as: UTF8.self))
+        } else if let tail = log.storedTail {
+            StandardStreams.write(String(decoding: tail, as: UTF8.self))
         }
     }
 }

@@ -17,6 +17,7 @@ struct ApplyCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Selection") var selection: SelectionOptions
     @OptionGroup(title: "Run") var run: RunOptions
+    @OptionGroup(title: "Queue") var queue: EnqueueOption
     @OptionGroup(title: "Canary") var canary: CanaryOption
     @OptionGroup var template: TemplateOption
     @Flag(help: "Run accounts that are already up to date too.") var force = false
@@ -39,7 +40,7 @@ struct ApplyCommand: AsyncParsableCommand {
             command: .apply, selection: selection.selection, template: template.name, settings: runSettings,
             force: force, allowTemplateSwitch: template.switchTemplate, adopt: adoption.adopt,
             akeyless: AkeylessRunOptions(connection: akeylessConnection.connection(), sync: akeyless ? settings : nil),
-            discovery: discovery.request),
+            discovery: discovery.request).enqueued(queue),
             json: json, notifier: try notify.notifier())
     }
 }
@@ -53,6 +54,7 @@ struct PlanCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Selection") var selection: SelectionOptions
     @OptionGroup(title: "Run") var run: RunOptions
+    @OptionGroup(title: "Queue") var queue: EnqueueOption
     @OptionGroup var template: TemplateOption
     @Flag(help: "Exit 2 when any account has changes (0: none, 1: failures), like terraform plan.")
     var detailedExitcode = false
@@ -65,7 +67,8 @@ struct PlanCommand: AsyncParsableCommand {
     func run() async throws {
         try await RunDriver(global: global).execute(FleetRun.Request(
             command: .plan, selection: selection.selection, template: template.name, settings: run.settings,
-            allowTemplateSwitch: template.switchTemplate, adopt: adoption.adopt), detailedExitCode: detailedExitcode, json: json,
+            allowTemplateSwitch: template.switchTemplate, adopt: adoption.adopt).enqueued(queue), detailedExitCode: detailedExitcode,
+            json: json,
             notifier: try notify.notifier())
     }
 }
@@ -82,6 +85,7 @@ struct RetryCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Selection (narrows the accounts to retry)") var selection: SelectionOptions
     @OptionGroup(title: "Run") var run: RunOptions
+    @OptionGroup(title: "Queue") var queue: EnqueueOption
     @OptionGroup var adoption: AdoptOption
     @OptionGroup(title: "Akeyless") var akeylessConnection: AkeylessConnectionOptions
     @Flag(help: "Print the result as one JSON document on stdout (progress and the summary go to stderr).")
@@ -92,7 +96,7 @@ struct RetryCommand: AsyncParsableCommand {
     func run() async throws {
         try await RunDriver(global: global).execute(FleetRun.Request(
             command: .retry, selection: selection.selection, settings: run.settings, adopt: adoption.adopt,
-            akeyless: AkeylessRunOptions(connection: akeylessConnection.connection())), json: json,
+            akeyless: AkeylessRunOptions(connection: akeylessConnection.connection())).enqueued(queue), json: json,
             notifier: try notify.notifier())
     }
 }
@@ -109,6 +113,7 @@ struct DestroyCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Selection") var selection: SelectionOptions
     @OptionGroup(title: "Run") var run: RunOptions
+    @OptionGroup(title: "Queue") var queue: EnqueueOption
     @OptionGroup(title: "Canary") var canary: CanaryOption
     @OptionGroup var template: TemplateOption
     @Flag(help: "Do not ask for confirmation (required when not run from a terminal).") var yes = false
@@ -125,7 +130,8 @@ struct DestroyCommand: AsyncParsableCommand {
         try await RunDriver(global: global).execute(FleetRun.Request(
             command: .destroy, selection: selection.selection, template: template.name, settings: settings,
             allowTemplateSwitch: template.switchTemplate, confirmDestroy: yes ? nil : Self.confirm,
-            akeyless: AkeylessRunOptions(connection: akeylessConnection.connection(), keep: keepAkeyless)), json: json,
+            akeyless: AkeylessRunOptions(connection: akeylessConnection.connection(), keep: keepAkeyless)).enqueued(queue),
+            json: json,
             notifier: try notify.notifier())
     }
 

@@ -54,7 +54,8 @@ final class ProgressPrinter: Sendable {
             }
             var line = "\(command.rawValue) \(runID): \(selected) selected, \(toRun) to run"
             if upToDate > 0 { line += ", \(upToDate) up to date or with nothing to do" }
-            line += ", \(parallel) at a time"
+            // 0: queued (`--enqueue`), run by workers.
+            line += parallel > 0 ? ", \(parallel) at a time" : ", queued for `fleetform worker` (Ctrl-C cancels the run)"
             print(line)
         case .canaryChosen(let accounts, let others):
             print(Self.canaryHeader(accounts, others: others))

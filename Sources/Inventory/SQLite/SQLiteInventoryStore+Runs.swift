@@ -71,7 +71,9 @@ extension SQLiteInventoryStore {
 
     private static func recoverAbandonedRuns(_ db: Database, isAlive: (ProcessIdentity) -> Bool, now: String) throws -> [AbandonedRun] {
         var recovered: [AbandonedRun] = []
-        let open = try RunRecord.filter(RunRecord.Columns.finishedAt == nil).fetchAll(db)
+        // A queued run's jobs are owned by workers under leases, not by the process that
+        // enqueued it (see InventoryDatabase+Queue).
+        let open = try RunRecord.filter(sql: "finished_at IS NULL AND (queue IS NULL OR queue != 'open')").fetchAll(db)
         for run in open {
             guard !isAlive(run.owner) else { continue }
             let pid = run.owner.pid
@@ -97,9 +99,9 @@ extension SQLiteInventoryStore {
         return recovered
     }
 
-    private static let unfinishedStatuses = [JobStatus.pending.rawValue, JobStatus.running.rawValue]
+    static let unfinishedStatuses = [JobStatus.pending.rawValue, JobStatus.running.rawValue]
 
-    private static func closeRun(_ db: Database, runID: String, outcome: RunOutcome, now: String) throws {
+    static func closeRun(_ db: Database, runID: String, outcome: RunOutcome, now: String) throws {
         try RunRecord.filter(RunRecord.Columns.runID == runID).updateAll(
             db, RunRecord.Columns.finishedAt.set(to: now), RunRecord.Columns.outcome.set(to: outcome.rawValue))
     }
@@ -151,7 +153,7 @@ extension SQLiteInventoryStore {
         }
     }
 
-    private static func finishAttempt(_ db: Database, jobID: Int64, _ attempt: LastAttempt, error: String?, now: String) throws {
+    static func finishAttempt(_ db: Database, jobID: Int64, _ attempt: LastAttempt, error: String?, now: String) throws {
         try AttemptRecord.filter(AttemptRecord.Columns.jobID == jobID && AttemptRecord.Columns.attempt == attempt.attempt)
             .updateAll(db, AttemptRecord.Columns.finishedAt.set(to: now),
                        AttemptRecord.Columns.termination.set(to: attempt.termination?.description),
@@ -211,7 +213,7 @@ extension SQLiteInventoryStore {
         }
     }
 
-    private static func finishJob(_ db: Database, jobID: Int64, result: JobResult, started: Bool = true, now: String) throws {
+    static func finishJob(_ db: Database, jobID: Int64, result: JobResult, started: Bool = true, now: String) throws {
         try db.execute(sql: """
             UPDATE jobs SET status = ?, role_arn = ?, policy_arn = ?, instance_profile_arn = ?,
                 plan_add = ?, plan_change = ?, plan_destroy = ?, plan_import = ?, adopted = ?, error = ?, finished_at = ?,

@@ -142,15 +142,18 @@ public final class SQLiteInventoryStore: InventoryStore {
     // MARK: Internal access for the extensions in this module
 
     func read<T>(_ body: (Database) throws -> T) throws -> T {
-        try writer.read(body)
+        DatabaseRoundTrips.add()
+        return try writer.read(body)
     }
 
     func write<T>(_ body: (Database) throws -> T) throws -> T {
-        try writer.write(body)
+        DatabaseRoundTrips.add()
+        return try writer.write(body)
     }
 
     func writeWithoutTransaction<T>(_ body: (Database) throws -> T) throws -> T {
-        try writer.writeWithoutTransaction(body)
+        DatabaseRoundTrips.add()
+        return try writer.writeWithoutTransaction(body)
     }
 }
 

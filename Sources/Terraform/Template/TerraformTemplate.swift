@@ -183,6 +183,8 @@ public enum TemplateError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidJSON(String, String, String)
     case invalidAdoptionManifest(AdoptionManifestError)
     case cannotExport(String, String)
+    /// A template stored with a queued run whose files no longer match their hash.
+    case storedHashMismatch(String)
 
     public var description: String {
         switch self {
@@ -199,6 +201,7 @@ public enum TemplateError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidJSON(let name, let file, let reason): "template \(name): \(file) is not valid JSON: \(reason)"
         case .invalidAdoptionManifest(let error): "\(error)"
         case .cannotExport(let path, let reason): "cannot write the template to \(path): \(reason)"
+        case .storedHashMismatch(let name): "template \(name) stored with the run does not match its hash; enqueue the run again"
         }
     }
 }
