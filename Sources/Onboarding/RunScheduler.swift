@@ -170,7 +170,7 @@ public struct RunScheduler: Sendable {
     /// summaries of the skipped ones and, among those, the destroys with no state.
     func prepare(
         _ records: [JobRecord], request: RunRequest, renderer: WorkspaceRenderer, accounts: [String: AccountRecord],
-        appliedHashes: [String: String], survivors: [String: InventoryDatabase.RecordedTerraform]
+        appliedHashes: [String: String], survivors: [String: RecordedTerraform]
     ) throws -> (toRun: [PreparedJob], summaries: [JobSummary], statelessDestroys: [PreparedJob]) {
         var toRun: [PreparedJob] = []
         var summaries: [JobSummary] = []

@@ -9,7 +9,7 @@ import TestSupport
 /// canary and the tolerance at claim time, cancellation, and the fencing of a worker
 /// whose lease ran out. What the PostgreSQL store must do the same way.
 @Suite struct QueueTests {
-    private let db: InventoryDatabase
+    private let db: SQLiteInventoryStore
     private let directory: TemporaryDirectory
     private let accounts = (1...6).map { String(format: "0000000000%02d", $0) }
     private let t0 = Date(timeIntervalSince1970: 2_000_000_000)
@@ -17,7 +17,7 @@ import TestSupport
 
     init() throws {
         directory = try TemporaryDirectory("fleetform-queue")
-        db = try InventoryDatabase(path: directory.url.appendingPathComponent("fleetform.sqlite").path)
+        db = try SQLiteInventoryStore(path: directory.url.appendingPathComponent("fleetform.sqlite").path)
         _ = try db.importAccounts(
             accounts.map { AccountSpec(accountID: $0, name: "a\($0.suffix(2))", region: "us-east-1") },
             source: .file, origin: "test", prune: false)
@@ -30,7 +30,7 @@ import TestSupport
             runID: runID, command: .apply, template: "t",
             jobs: (accounts ?? self.accounts).map { PlannedJob(accountID: $0, operation: .apply, template: "t") },
             templates: [StoredTemplate(name: "t", hash: "h", files: [.init(path: "main.tf", contents: Array("x".utf8))])],
-            isAlive: alive, at: t0)
+            owner: .current, isAlive: alive, at: t0)
         try db.markCanary(jobs.filter { canary.contains($0.accountID) }.map(\.jobID))
         if open { try db.openQueuedRun(runID: runID, allowedFailures: allowedFailures, maxAttempts: maxAttempts, at: t0) }
         return jobs
@@ -75,7 +75,7 @@ import TestSupport
                                   source: .file, origin: "test", prune: false)
         try enqueue(accounts: many)
         let path = directory.url.appendingPathComponent("fleetform.sqlite").path
-        let stores = try (0..<2).map { _ in try InventoryDatabase(path: path) }
+        let stores = try (0..<2).map { _ in try SQLiteInventoryStore(path: path) }
         let claimed = try await withThrowingTaskGroup(of: [Int64].self) { group in
             for (index, store) in stores.enumerated() {
                 group.addTask {

@@ -19,7 +19,7 @@ import Foundation
 /// needs a Swift-concurrency thread, so a blocked cooperative thread cannot starve the
 /// thread that would unblock it (on 2 cores there are only 2 of them). An async protocol
 /// would ripple `await` through every caller for no gain in throughput.
-public protocol InventoryStore: Sendable {
+public protocol InventoryStore: JobQueueStore {
     /// Where the store is, for messages: a file path, or a PostgreSQL URL without its password.
     var location: String { get }
 

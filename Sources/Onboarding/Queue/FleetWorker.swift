@@ -19,10 +19,10 @@ import Terraform
 ///   terraform the same way and gives the jobs back to the queue for another worker.
 public struct FleetWorker: Sendable {
     public var home: FleetformHome
-    public var database: InventoryDatabase
+    public var database: any InventoryStore
     public var environment: [String: String]
 
-    public init(home: FleetformHome, database: InventoryDatabase,
+    public init(home: FleetformHome, database: any InventoryStore,
                 environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.home = home
         self.database = database
@@ -137,7 +137,7 @@ public struct FleetWorker: Sendable {
 
 /// What the worker's slots share.
 private struct Shared: Sendable {
-    var database: InventoryDatabase
+    var database: any InventoryStore
     var layout: HomeLayout
     var runner: TerraformRunner
     var renderer: WorkspaceRenderer
@@ -183,7 +183,7 @@ private struct Shared: Sendable {
     private func execute(_ claim: QueueClaim) async -> Outcome {
         let job = claim.job
         let prepared: RunScheduler.PreparedJob
-        let survivors: [String: InventoryDatabase.RecordedTerraform]
+        let survivors: [String: RecordedTerraform]
         do {
             guard let account = try database.account(id: job.accountID) else {
                 throw OnboardingFailure(.failure, "account \(job.accountID) is no longer in the inventory")
@@ -361,10 +361,10 @@ private actor Slots {
 
 /// The templates of the runs this worker works on, read from the store once per run.
 private actor TemplateCache {
-    let database: InventoryDatabase
+    let database: any InventoryStore
     private var loaded: [String: [String: TerraformTemplate]] = [:]
 
-    init(database: InventoryDatabase) {
+    init(database: any InventoryStore) {
         self.database = database
     }
 

@@ -76,7 +76,7 @@ extension RunScheduler {
 /// notifications, so it polls (one read per `pollInterval`); the PostgreSQL store can
 /// wake it with `LISTEN` instead.
 struct QueuedRunFollower {
-    var database: InventoryDatabase
+    var database: any InventoryStore
     var runID: String
     var command: RunCommand
     var accounts: [String: AccountRecord]

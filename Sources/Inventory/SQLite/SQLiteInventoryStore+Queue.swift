@@ -28,7 +28,7 @@ import GRDB
 /// (if one did not, the others are skipped naming it); once failures exceed the run's
 /// tolerance the pending jobs are skipped. The up-to-date decision was made at enqueue.
 /// The transaction that ends a run's last job closes the run.
-extension InventoryDatabase {
+extension SQLiteInventoryStore {
     // MARK: Enqueueing
 
     /// Creates a run for workers, with its pending jobs and its templates, as `startRun`
@@ -37,7 +37,7 @@ extension InventoryDatabase {
     /// like any run's.
     public func enqueueRun(
         runID: String, command: RunCommand, template: String, jobs: [PlannedJob], templates: [StoredTemplate],
-        owner: ProcessIdentity = .current, isAlive: (ProcessIdentity) -> Bool, at date: Date = Date()
+        owner: ProcessIdentity, isAlive: (ProcessIdentity) -> Bool, at date: Date
     ) throws -> [JobRecord] {
         let records = try startRun(runID: runID, command: command, template: template, parallel: 0, jobs: jobs,
                                    owner: owner, isAlive: isAlive, at: date)
@@ -61,7 +61,7 @@ extension InventoryDatabase {
     ///
     /// - Parameter allowedFailures: failed jobs accepted before the rest are skipped;
     ///   nil attempts every job.
-    public func openQueuedRun(runID: String, allowedFailures: Int?, maxAttempts: Int, at date: Date = Date()) throws {
+    public func openQueuedRun(runID: String, allowedFailures: Int?, maxAttempts: Int, at date: Date) throws {
         let now = Timestamp.string(from: date)
         try writeImmediate { db in
             try db.execute(sql: """
@@ -94,7 +94,7 @@ extension InventoryDatabase {
     /// IMMEDIATE transaction, first requeues jobs whose lease ran out, then applies each
     /// run's canary and failure tolerance (see the type's comment), then marks the job
     /// `running` under `worker`'s lease.
-    public func claimJob(worker: String, lease: Duration, at date: Date = Date()) throws -> QueueClaim? {
+    public func claimJob(worker: String, lease: Duration, at date: Date) throws -> QueueClaim? {
         let now = Timestamp.string(from: date)
         let nowMs = Self.milliseconds(date)
         return try writeImmediate { db -> QueueClaim? in
@@ -191,7 +191,7 @@ extension InventoryDatabase {
     /// terraform pid stays on the job: the next worker waits for that terraform if it
     /// still runs. Answers how many jobs were affected.
     @discardableResult
-    public func requeueExpiredLeases(at date: Date = Date()) throws -> Int {
+    public func requeueExpiredLeases(at date: Date) throws -> Int {
         try writeImmediate { db in
             try Self.requeueExpiredLeases(db, nowMs: Self.milliseconds(date), now: Timestamp.string(from: date))
         }
@@ -235,7 +235,7 @@ extension InventoryDatabase {
 
     /// The worker's heartbeat: extends the lease while the job is still this claim's,
     /// and says whether its run was cancelled.
-    public func renewLease(_ claim: QueueClaim, lease: Duration, at date: Date = Date()) throws -> LeaseAnswer {
+    public func renewLease(_ claim: QueueClaim, lease: Duration, at date: Date) throws -> LeaseAnswer {
         try write { db in
             try db.execute(sql: """
                 UPDATE jobs SET lease_expires_ms = ? WHERE job_id = ? AND claims = ? AND status = ? AND lease_expires_ms IS NOT NULL
@@ -257,7 +257,7 @@ extension InventoryDatabase {
     @discardableResult
     public func finishClaimedJob(
         _ claim: QueueClaim, result: JobResult, lastAttempt: LastAttempt?, started: Bool, terraformExited: Bool,
-        logTail: [UInt8]?, logHost: String?, at date: Date = Date()
+        logTail: [UInt8]?, logHost: String?, at date: Date
     ) throws -> Bool {
         let now = Timestamp.string(from: date)
         return try writeImmediate { db in
@@ -279,7 +279,7 @@ extension InventoryDatabase {
 
     /// A claimed job ended without `finishClaimedJob` (it was skipped: a destroy found no
     /// state): its lease is dropped and its run closed when it was the last job.
-    public func settleClaim(_ claim: QueueClaim, at date: Date = Date()) throws {
+    public func settleClaim(_ claim: QueueClaim, at date: Date) throws {
         let now = Timestamp.string(from: date)
         try writeImmediate { db in
             try db.execute(sql: """
@@ -293,7 +293,7 @@ extension InventoryDatabase {
     /// terraform): pending again, its open attempt recorded `interrupted` with `reason`.
     /// Nothing happens when the claim is no longer held.
     @discardableResult
-    public func releaseClaim(_ claim: QueueClaim, reason: String, terraformExited: Bool, at date: Date = Date()) throws -> Bool {
+    public func releaseClaim(_ claim: QueueClaim, reason: String, terraformExited: Bool, at date: Date) throws -> Bool {
         let now = Timestamp.string(from: date)
         return try writeImmediate { db in
             guard try Self.holds(db, claim) else { return false }
@@ -323,7 +323,7 @@ extension InventoryDatabase {
     /// Cancels a queued run (Ctrl-C on the command that enqueued it): its pending jobs
     /// end `interrupted` at once; workers see the cancel at their next heartbeat and stop
     /// their terraform. The run closes when the last running job has ended.
-    public func requestCancel(runID: String, at date: Date = Date()) throws {
+    public func requestCancel(runID: String, at date: Date) throws {
         let now = Timestamp.string(from: date)
         try writeImmediate { db in
             try db.execute(sql: "UPDATE runs SET cancel_requested_at = coalesce(cancel_requested_at, ?) WHERE run_id = ?",
