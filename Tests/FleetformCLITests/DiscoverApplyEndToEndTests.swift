@@ -77,6 +77,14 @@ import TestSupport
         #expect(idle.stdout.contains("added 0, updated 1, unchanged 6, disabled 0"), "\(text(idle))")
         #expect(idle.stdout.contains(": 5 selected, 0 to run, 5 up to date"), "\(text(idle))")
         #expect(control.executions().count == startsBeforeIdle)
+        // With --json the discovery's line goes to stderr with the progress; stdout is one document.
+        let quiet = try fleetform(apply + ["--json"])
+        #expect(quiet.exitCode == 0, "\(text(quiet))")
+        #expect(quiet.stderr.contains("discovered 7 accounts"), "\(text(quiet))")
+        let document = try JSONSerialization.jsonObject(with: Data(quiet.stdout.utf8)) as? [String: Any]
+        #expect(document?["outcome"] as? String == "succeeded", "\(quiet.stdout)")
+        #expect((document?["counts"] as? [String: Int])?["skipped"] == 5, "\(quiet.stdout)")
+
         let tagged = try fleetform(["status", "--tag", "team=payments", "--json"])
         let taggedIDs = ((try JSONSerialization.jsonObject(with: Data(tagged.stdout.utf8)) as? [String: Any])?["accounts"]
             as? [[String: Any]])?.compactMap { $0["account_id"] as? String }
