@@ -51,6 +51,12 @@ public protocol JobQueueStore: Sendable {
     func queuedRunState(runID: String) throws -> QueuedRunState
     /// The end of the job's log as its worker stored it, and the host holding the whole file.
     func storedLogTail(jobID: Int64) throws -> StoredLogTail?
+    /// Waits until a job may have become claimable, at most `timeout`; returns at once
+    /// when the task is cancelled. An idle worker calls it between claims, so the way the
+    /// store wakes workers stays behind the store: PostgreSQL wakes them with
+    /// `LISTEN fleetform_jobs` (the poll interval is then only a fallback), SQLite, which
+    /// has no notifications across processes, sleeps the whole `timeout`.
+    func waitForWork(timeout: Duration) async
 }
 
 // MARK: Defaults (a protocol requirement cannot have default arguments)

@@ -9,7 +9,7 @@ import Terraform
 /// backoff, the survivor wait, result recording) in this home's workspaces, and holds
 /// each under a lease it renews while terraform runs.
 ///
-/// What the queue guarantees, and where: see `InventoryDatabase+Queue`. The worker's part:
+/// What the queue guarantees, and where: see `JobQueueStore`. The worker's part:
 /// - the workspace is rendered from the template stored with the run, never from a
 ///   directory, so every worker runs the same configuration;
 /// - a heartbeat every `lease / 3` renews the lease; a cancelled run (Ctrl-C on the
@@ -41,7 +41,8 @@ public struct FleetWorker: Sendable {
         /// How long a claim holds without a heartbeat. A killed worker's jobs go back to
         /// the queue this long after its last heartbeat.
         public var lease: Duration
-        /// How often an idle worker looks for work.
+        /// How often an idle worker looks for work when the store does not wake it
+        /// (SQLite; on PostgreSQL a fallback to `LISTEN/NOTIFY`).
         public var pollInterval: Duration
         /// First delay before retrying a transient failure (as `OnboardingOptions`).
         public var retryBaseDelay: Duration
@@ -163,13 +164,24 @@ private struct Shared: Sendable {
             }
             guard let claim else {
                 if let idleExit = options.idleExit, await slots.idle(for: idleExit) { return }
-                _ = await stop.sleep(for: options.pollInterval)
+                await waitForWork()
                 continue
             }
             await slots.begin()
             events(.claimed(runID: claim.job.runID, accountID: claim.job.accountID))
             let outcome = await execute(claim)
             await slots.end(outcome)
+        }
+    }
+
+    /// Until the store says a job may be claimable (PostgreSQL's `NOTIFY`), the poll
+    /// interval passed (SQLite, or a notification lost with its connection) or a stop.
+    private func waitForWork() async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { [database, options] in await database.waitForWork(timeout: options.pollInterval) }
+            group.addTask { [stop] in await stop.waitUntilStopped() }
+            await group.next()
+            group.cancelAll()
         }
     }
 
