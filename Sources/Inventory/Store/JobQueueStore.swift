@@ -9,8 +9,10 @@ import Foundation
 /// - Every operation is one transaction: its cost is one round trip
 ///   (`DatabaseRoundTrips`).
 /// - A claim is atomic: two workers never hold the same job. SQLite takes the write lock
-///   before its first read (`BEGIN IMMEDIATE`); PostgreSQL locks the open runs' rows and
-///   picks the job with `FOR UPDATE SKIP LOCKED`, so claimers do not queue behind each other.
+///   before its first read (`BEGIN IMMEDIATE`); PostgreSQL locks the open runs' rows
+///   (`FOR UPDATE`: claimers of one run take turns for the milliseconds of a claim, which
+///   keeps the canary and tolerance checks exact) and picks the job with
+///   `FOR UPDATE SKIP LOCKED`, so a claimer never waits on a job row another holds.
 /// - The run's rules are checked in the claim's transaction: a job whose lease ran out
 ///   goes back to `pending` with that attempt recorded `interrupted` (or ends
 ///   `interrupted` once it used the run's `--max-attempts`); canary jobs are handed out
