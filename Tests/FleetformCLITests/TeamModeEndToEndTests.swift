@@ -126,6 +126,37 @@ import TestSupport
         #expect(logs.stdout.contains("Apply complete!"), "\(logs.stdout)")
     }
 
+    @Test func aTerraformRecordedOnAnotherHostDefersToTheLeaseAndTheS3Lock() throws {
+        let few = Array(ids.prefix(3))
+        let file = try scratch.write("inventory.json", """
+            {"management_account_id": "123456789012", "defaults": {"region": "us-east-1"},
+             "accounts": [\(few.map { #"{"id": "\#($0)", "name": "far-\#($0.suffix(2))", "ou_path": "Root/Far"}"# }
+                .joined(separator: ","))]}
+            """)
+        try #require(try fleetform(["inventory", "import", file], home: "enqueuer").exitCode == 0)
+        let enqueuer = try RunningFleetform(
+            ["apply", "--enqueue", "--template", FixtureControl.scriptedTemplate.path, "--skip-preflight",
+             "--state", "s3://\(bucket)/\(prefix)"],
+            environment: try environment(home: "enqueuer"), workingDirectory: try directory("enqueuer/cwd"))
+        let deadline = Date().addingTimeInterval(60)
+        while !enqueuer.stdout.contains("queued for"), Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        // As a worker on another machine leaves it when it is killed mid-apply: its
+        // terraform's pid, on its host, which no machine but that one can look at.
+        let database = String(databaseURL.split(separator: "/").last ?? "")
+        try PostgresServer.shared().psql("""
+            UPDATE jobs SET terraform_pid = 4242, terraform_started = 1, terraform_host = 'far-away-host'
+            WHERE account_id = '\(few[0])'
+            """, database: database)
+        let worker = try worker("worker-a", ["--parallel", "2", "--idle-exit", "3"])
+
+        #expect(enqueuer.wait(timeout: 180) == 0, "stdout: \(enqueuer.stdout)\nstderr: \(enqueuer.stderr)")
+        #expect(worker.wait(timeout: 60) == 0, "worker: \(worker.stdout)\(worker.stderr)")
+        #expect(!worker.stdout.contains("a home must not be shared"), "\(worker.stdout)")
+        #expect(control.appliedCounts() == Dictionary(uniqueKeysWithValues: few.map { ($0, 1) }))
+        let keys = try moto.objectKeys(bucket: bucket)
+        #expect(keys == few.map { "\(prefix)/\($0)/terraform.tfstate" }.sorted(), "\(keys)")
+    }
+
     /// The name fleetform records beside pids and log files (gethostname).
     private static var hostName: String {
         var buffer = [CChar](repeating: 0, count: 256)
