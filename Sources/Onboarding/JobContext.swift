@@ -372,6 +372,14 @@ struct JobContext: Sendable {
         case .gone:
             try? database.clearTerraformPID(jobID: survivor.jobID)
             return nil
+        case .elsewhere where recordFinish != nil && renderer.backend.location.isS3:
+            // A worker holds this job because the lease of the worker on that host ran out:
+            // the queue already decided that worker is gone. Its terraform, if it outlived
+            // it, cannot be seen from here, but it holds the state's S3 lock file, and this
+            // job's terraform waits for that lock (`-lock-timeout`, then retries): the lease
+            // and the lock, not a pid on another machine, decide. The stale pid is replaced
+            // when this job's terraform starts.
+            return nil
         case .elsewhere(let host):
             return JobResult(status: .failed, error: """
                 terraform of run \(survivor.runID) (pid \(process.pid) on host \(host)) may still be working on this \

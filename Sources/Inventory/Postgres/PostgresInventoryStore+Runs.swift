@@ -5,7 +5,7 @@ import PostgresNIO
 /// Runs, jobs and attempts in PostgreSQL; the rules are those of
 /// `SQLiteInventoryStore+Runs.swift`, whose doc comments say why.
 extension PostgresInventoryStore {
-    private typealias Statements = PostgresSession.Statements
+    typealias Statements = PostgresSession.Statements
     private static let unfinished = [JobStatus.pending.rawValue, JobStatus.running.rawValue]
 
     // MARK: Starting and ending runs
@@ -75,7 +75,11 @@ extension PostgresInventoryStore {
     private static func recoverAbandonedRuns(_ db: Statements, isAlive: (ProcessIdentity) -> Bool, now: String) throws
         -> [AbandonedRun] {
         var recovered: [AbandonedRun] = []
-        let open = try db.query("SELECT * FROM runs WHERE finished_at IS NULL ORDER BY run_seq").map(RunRecord.init(postgres:))
+        // A queued run's jobs are owned by workers under leases, not by the process that
+        // enqueued it (see PostgresInventoryStore+Queue), as on SQLite.
+        let open = try db.query("""
+            SELECT * FROM runs WHERE finished_at IS NULL AND (queue IS NULL OR queue != 'open') ORDER BY run_seq
+            """).map(RunRecord.init(postgres:))
         for run in open {
             guard !isAlive(run.owner) else { continue }
             let pid = run.owner.pid
@@ -101,7 +105,7 @@ extension PostgresInventoryStore {
         return recovered
     }
 
-    private static func closeRun(_ db: Statements, runID: String, outcome: RunOutcome, now: String) throws {
+    static func closeRun(_ db: Statements, runID: String, outcome: RunOutcome, now: String) throws {
         try db.execute("UPDATE runs SET finished_at = \(now), outcome = \(outcome.rawValue) WHERE run_id = \(runID)")
     }
 
@@ -153,7 +157,7 @@ extension PostgresInventoryStore {
         }
     }
 
-    private static func finishAttempt(_ db: Statements, jobID: Int64, _ attempt: LastAttempt, error: String?,
+    static func finishAttempt(_ db: Statements, jobID: Int64, _ attempt: LastAttempt, error: String?,
                                       now: String) throws {
         try db.execute("""
             UPDATE job_attempts SET finished_at = \(now), termination = \(attempt.termination?.description),
@@ -201,7 +205,7 @@ extension PostgresInventoryStore {
         }
     }
 
-    private static func finishJob(_ db: Statements, jobID: Int64, result: JobResult, started: Bool, now: String) throws {
+    static func finishJob(_ db: Statements, jobID: Int64, result: JobResult, started: Bool, now: String) throws {
         let plan = result.planChanges
         try db.execute("""
             UPDATE jobs SET status = \(result.status.rawValue), role_arn = \(result.roleARN),

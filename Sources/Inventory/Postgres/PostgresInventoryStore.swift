@@ -11,6 +11,8 @@ import PostgresNIO
 /// deadlock Swift concurrency's cooperative pool).
 public final class PostgresInventoryStore: InventoryStore {
     let session: PostgresSession
+    /// The `LISTEN` connection of idle workers (`waitForWork`), opened on first use.
+    let notifications: PostgresNotifications
     public let url: PostgresURL
     public var location: String { url.redacted }
 
@@ -24,6 +26,7 @@ public final class PostgresInventoryStore: InventoryStore {
     /// `migrations`: the known list; tests pass a prefix to build an older database.
     init(url: PostgresURL, migrations: [EmbeddedMigration]) throws(InventoryDatabaseError) {
         self.url = url
+        self.notifications = PostgresNotifications(url: url, channel: Self.jobsChannel)
         self.session = try PostgresSession.connect(url)
         do {
             try migrate(migrations)

@@ -21,7 +21,7 @@ import PostgresNIO
 final class PostgresSession: Sendable {
     let url: PostgresURL
     private let state: NIOLockedValueBox<PostgresConnection?>
-    private static let logger = Logger(label: "fleetform.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
+    static let logger = Logger(label: "fleetform.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
 
     private init(url: PostgresURL, connection: PostgresConnection) {
         self.url = url
@@ -33,7 +33,7 @@ final class PostgresSession: Sendable {
         PostgresSession(url: url, connection: try open(url))
     }
 
-    private static func open(_ url: PostgresURL) throws(InventoryDatabaseError) -> PostgresConnection {
+    static func open(_ url: PostgresURL) throws(InventoryDatabaseError) -> PostgresConnection {
         do {
             var configuration = PostgresConnection.Configuration(
                 host: url.host, port: url.port, username: url.user, password: url.password, database: url.database,
@@ -103,14 +103,16 @@ final class PostgresSession: Sendable {
     /// Runs statements outside a transaction (each commits alone).
     @discardableResult
     func run<T>(_ body: (Statements) throws -> T) throws -> T {
-        try withConnection { connection in try body(Statements(connection: connection)) }
+        DatabaseRoundTrips.add()
+        return try withConnection { connection in try body(Statements(connection: connection)) }
     }
 
     /// Runs `body` in one transaction: committed when it returns, rolled back when it
     /// throws, so nothing is half-written.
     @discardableResult
     func transaction<T>(_ body: (Statements) throws -> T) throws -> T {
-        try withConnection { connection in
+        DatabaseRoundTrips.add()
+        return try withConnection { connection in
             let statements = Statements(connection: connection)
             try statements.execute("BEGIN")
             do {

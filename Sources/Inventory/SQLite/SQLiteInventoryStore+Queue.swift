@@ -363,6 +363,12 @@ extension SQLiteInventoryStore {
         }
     }
 
+    /// SQLite cannot tell another process that a job became claimable: an idle worker
+    /// polls, sleeping the whole interval.
+    public func waitForWork(timeout: Duration) async {
+        try? await Task.sleep(for: timeout)
+    }
+
     /// Closes a queued run once none of its jobs is pending or running, with the outcome
     /// the local scheduler would give it.
     private static func closeIfDone(_ db: Database, runID: String, now: String) throws {

@@ -164,8 +164,6 @@ public enum InventoryDatabaseError: Error, Sendable, Equatable, CustomStringConv
     case newerSchema(path: String, migrations: [String])
     case readOnlyUpgrade(path: String, migrations: [String])
     case upgradeDuringRun(path: String, lock: String)
-    /// `--enqueue` and `fleetform worker` against a store without the job queue.
-    case queueUnsupported(location: String)
 
     public var description: String {
         switch self {
@@ -179,8 +177,6 @@ public enum InventoryDatabaseError: Error, Sendable, Equatable, CustomStringConv
             "the inventory database \(path) needs an upgrade (migrations \(migrations.joined(separator: ", "))) but is read-only here; run this fleetform once where the home is writable"
         case .upgradeDuringRun(let path, let lock):
             "the inventory database \(path) needs an upgrade, but a run of an older fleetform is in progress (it holds \(lock)); run this command again when that run has finished"
-        case .queueUnsupported(let location):
-            "\(location): the job queue (--enqueue, fleetform worker) is not available on PostgreSQL yet; run without --enqueue, or use the SQLite store"
         }
     }
 }

@@ -9,8 +9,10 @@ import Foundation
 /// - Every operation is one transaction: its cost is one round trip
 ///   (`DatabaseRoundTrips`).
 /// - A claim is atomic: two workers never hold the same job. SQLite takes the write lock
-///   before its first read (`BEGIN IMMEDIATE`); PostgreSQL locks the open runs' rows and
-///   picks the job with `FOR UPDATE SKIP LOCKED`, so claimers do not queue behind each other.
+///   before its first read (`BEGIN IMMEDIATE`); PostgreSQL locks the open runs' rows
+///   (`FOR UPDATE`: claimers of one run take turns for the milliseconds of a claim, which
+///   keeps the canary and tolerance checks exact) and picks the job with
+///   `FOR UPDATE SKIP LOCKED`, so a claimer never waits on a job row another holds.
 /// - The run's rules are checked in the claim's transaction: a job whose lease ran out
 ///   goes back to `pending` with that attempt recorded `interrupted` (or ends
 ///   `interrupted` once it used the run's `--max-attempts`); canary jobs are handed out
@@ -51,6 +53,12 @@ public protocol JobQueueStore: Sendable {
     func queuedRunState(runID: String) throws -> QueuedRunState
     /// The end of the job's log as its worker stored it, and the host holding the whole file.
     func storedLogTail(jobID: Int64) throws -> StoredLogTail?
+    /// Waits until a job may have become claimable, at most `timeout`; returns at once
+    /// when the task is cancelled. An idle worker calls it between claims, so the way the
+    /// store wakes workers stays behind the store: PostgreSQL wakes them with
+    /// `LISTEN fleetform_jobs` (the poll interval is then only a fallback), SQLite, which
+    /// has no notifications across processes, sleeps the whole `timeout`.
+    func waitForWork(timeout: Duration) async
 }
 
 // MARK: Defaults (a protocol requirement cannot have default arguments)

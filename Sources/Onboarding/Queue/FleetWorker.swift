@@ -9,7 +9,7 @@ import Terraform
 /// backoff, the survivor wait, result recording) in this home's workspaces, and holds
 /// each under a lease it renews while terraform runs.
 ///
-/// What the queue guarantees, and where: see `InventoryDatabase+Queue`. The worker's part:
+/// What the queue guarantees, and where: see `JobQueueStore`. The worker's part:
 /// - the workspace is rendered from the template stored with the run, never from a
 ///   directory, so every worker runs the same configuration;
 /// - a heartbeat every `lease / 3` renews the lease; a cancelled run (Ctrl-C on the
@@ -41,7 +41,8 @@ public struct FleetWorker: Sendable {
         /// How long a claim holds without a heartbeat. A killed worker's jobs go back to
         /// the queue this long after its last heartbeat.
         public var lease: Duration
-        /// How often an idle worker looks for work.
+        /// How often an idle worker looks for work when the store does not wake it
+        /// (SQLite; on PostgreSQL a fallback to `LISTEN/NOTIFY`).
         public var pollInterval: Duration
         /// First delay before retrying a transient failure (as `OnboardingOptions`).
         public var retryBaseDelay: Duration
@@ -118,8 +119,8 @@ public struct FleetWorker: Sendable {
         let worker = Self.identity
         let slots = Slots(worker: worker)
         let shared = Shared(database: database, layout: layout, runner: prepared.runner,
-                            renderer: WorkspaceRenderer(layout: layout, terraformVersion: prepared.version.description,
-                                                        backend: StateBackend(location: prepared.state, environment: environment)),
+                            renderers: RendererCache(database: database, layout: layout, version: prepared.version,
+                                                     executable: prepared.runner.executable, environment: environment),
                             options: options, gate: InitGate(), templates: TemplateCache(database: database),
                             worker: worker, stop: stop, events: events, slots: slots, queueClock: QueueClock())
         events(.ready(worker: worker, parallel: options.parallel, lease: options.lease))
@@ -140,7 +141,7 @@ private struct Shared: Sendable {
     var database: any InventoryStore
     var layout: HomeLayout
     var runner: TerraformRunner
-    var renderer: WorkspaceRenderer
+    var renderers: RendererCache
     var options: FleetWorker.Options
     var gate: InitGate
     var templates: TemplateCache
@@ -163,13 +164,24 @@ private struct Shared: Sendable {
             }
             guard let claim else {
                 if let idleExit = options.idleExit, await slots.idle(for: idleExit) { return }
-                _ = await stop.sleep(for: options.pollInterval)
+                await waitForWork()
                 continue
             }
             await slots.begin()
             events(.claimed(runID: claim.job.runID, accountID: claim.job.accountID))
             let outcome = await execute(claim)
             await slots.end(outcome)
+        }
+    }
+
+    /// Until the store says a job may be claimable (PostgreSQL's `NOTIFY`), the poll
+    /// interval passed (SQLite, or a notification lost with its connection) or a stop.
+    private func waitForWork() async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { [database, options] in await database.waitForWork(timeout: options.pollInterval) }
+            group.addTask { [stop] in await stop.waitUntilStopped() }
+            await group.next()
+            group.cancelAll()
         }
     }
 
@@ -184,11 +196,13 @@ private struct Shared: Sendable {
         let job = claim.job
         let prepared: RunScheduler.PreparedJob
         let survivors: [String: RecordedTerraform]
+        let renderer: WorkspaceRenderer
         do {
             guard let account = try database.account(id: job.accountID) else {
                 throw OnboardingFailure(.failure, "account \(job.accountID) is no longer in the inventory")
             }
             let template = try await templates.template(runID: job.runID, name: job.template)
+            renderer = try await renderers.renderer(runID: job.runID)
             let rendering = renderer.rendering(accountID: account.accountID, template: template,
                                                variables: TemplateVariables.values(for: account))
             prepared = RunScheduler.PreparedJob(record: job, account: account, rendering: rendering)
@@ -356,6 +370,41 @@ private actor Slots {
     /// Whether every slot has had nothing to do for `duration`.
     func idle(for duration: Duration) -> Bool {
         busy == 0 && ContinuousClock.now - idleSince >= duration
+    }
+}
+
+/// The renderer of each run this worker works on, with the state location recorded in
+/// the store when the run's first job is claimed here, not when the worker started: a
+/// worker started before the team's first `apply --enqueue --state s3://…` must not
+/// keep that run's state in its own home. The location cannot change during a run
+/// (`state migrate` needs the run lock), so once per run is enough.
+private actor RendererCache {
+    let database: any InventoryStore
+    let layout: HomeLayout
+    let version: TerraformVersion
+    let executable: String
+    let environment: [String: String]
+    private var loaded: [String: WorkspaceRenderer] = [:]
+
+    init(database: any InventoryStore, layout: HomeLayout, version: TerraformVersion, executable: String,
+         environment: [String: String]) {
+        self.database = database
+        self.layout = layout
+        self.version = version
+        self.executable = executable
+        self.environment = environment
+    }
+
+    func renderer(runID: String) throws -> WorkspaceRenderer {
+        if let renderer = loaded[runID] { return renderer }
+        let state = try StateSetting.current(database: database)
+        if state.isS3, version < .s3LockFile {
+            throw OnboardingFailure(.failure, "\(TerraformError.tooOldForS3State(executable, version: version.description))")
+        }
+        let renderer = WorkspaceRenderer(layout: layout, terraformVersion: version.description,
+                                         backend: StateBackend(location: state, environment: environment))
+        loaded[runID] = renderer
+        return renderer
     }
 }
 
