@@ -54,7 +54,7 @@ import TestSupport
         let started = ContinuousClock.now
         let failures = await notifier.deliver(document, text: "t")
         let took = ContinuousClock.now - started
-        #expect(took < .milliseconds(2_800), "took \(took)")
+        #expect(took < .milliseconds(3_800), "took \(took)")  // the timeout, plus slack for a loaded machine
         #expect(took >= .milliseconds(1_900), "took \(took)")
         #expect(failures.count == 1)
         #expect(failures.first?.reason == "no answer before the 2 s notification timeout")
