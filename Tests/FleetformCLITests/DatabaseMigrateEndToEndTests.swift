@@ -80,6 +80,27 @@ import TestSupport
         #expect(try fleet.run(["runs", "--json"], extra: database).stdout.contains(runs.first?["run_id"] as? String ?? "?"))
     }
 
+    /// The home's run lock is held while copying: a run in progress makes it refuse,
+    /// naming the run, and the database stays empty.
+    @Test func aRunInProgressKeepsTheHomeWhereItIs() throws {
+        let fleet = try ScriptedFleet("fleetform-dbmigrate-busy", accounts: Array(accounts.prefix(1)))
+        try fleet.control.sleepAll(seconds: 30)
+        let run = try RunningFleetform(["apply", "--template", fleet.template, "--skip-preflight"],
+                                       environment: fleet.environment())
+        defer {
+            run.signal(SIGKILL)
+            _ = run.wait(timeout: 10)
+        }
+        #expect(fleet.control.waitForStarts(1, timeout: 60), "\(run.stderr)")
+        let url = try PostgresServer.shared().freshDatabase("dbmigratebusy")
+        let busy = try fleet.run(["database", "migrate", "--to", url])
+        #expect(busy.exitCode == 1, "\(busy.stdout)\(busy.stderr)")
+        #expect(busy.stderr.split(separator: "\n").count == 1, "\(busy.stderr)")
+        #expect(busy.stderr.contains("(apply, pid") && busy.stderr.contains("is still running"), "\(busy.stderr)")
+        let runs = try fleet.run(["runs", "--json", "--database", url])
+        #expect(runs.stdout.contains(#""runs": []"#) || !runs.stdout.contains("run_id"), "\(runs.stdout)")
+    }
+
     @Test func refusalsAreOneLineWithoutThePassword() throws {
         let fleet = try ScriptedFleet("fleetform-dbmigrate-refuse", accounts: Array(accounts.prefix(1)))
         let port = try LoopbackNetwork.freePort()

@@ -92,6 +92,17 @@ import TestSupport
         #expect(accounts == 0)
     }
 
+    /// A home at another migration than the database (here one migration behind) is
+    /// refused before anything is read.
+    @Test func schemasAtDifferentMigrationsAreRefused() throws {
+        let older = try SQLiteInventoryStore(writer: DatabaseQueue(), location: ":memory:", runLockDirectory: nil,
+                                             upTo: "0010_settings")
+        let target = try PostgresInventoryStore(url: try PostgresURL(parsing: try PostgresServer.shared().freshDatabase("copyver")))
+        let error = #expect(throws: StoreCopyError.self) { try StoreCopy.copy(from: older, to: target) }
+        #expect(error == .schemaVersions(sqlite: "0010_settings", postgres: EmbeddedMigration.postgres.last!.name))
+        #expect(error?.description.contains("do not correspond") == true)
+    }
+
     /// A value PostgreSQL's column cannot hold fails the whole copy: the rows of the
     /// tables copied before it are rolled back.
     @Test func aFailureHalfWayLeavesTheTargetEmpty() throws {
