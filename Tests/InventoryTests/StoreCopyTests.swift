@@ -41,6 +41,11 @@ import TestSupport
         #expect(report.tables.first?.table == "accounts")
         #expect(report.stateLocation == "local")
 
+        // Every value of every table, both sides as text (flags as 0/1, bytes as hex).
+        for table in sqliteTables {
+            #expect(try postgresRows(target, table) == sqliteRows(source, table), "\(table)")
+        }
+
         // Types converted, ids kept, rowid order in run_seq.
         let job = try target.session.run { db in
             try #require(try db.query("SELECT job_id, canary, log_tail, run_id FROM jobs ORDER BY job_id").first)
@@ -120,6 +125,43 @@ import TestSupport
             try db.value("SELECT (SELECT count(*) FROM accounts) + (SELECT count(*) FROM runs) + (SELECT count(*) FROM jobs)", as: Int64.self)
         }
         #expect(counts == 0)
+    }
+
+    /// A table's rows as sorted lines of text, columns by name.
+    private func sqliteRows(_ store: SQLiteInventoryStore, _ table: String) throws -> [String] {
+        try store.read { db in
+            let columns = try Row.fetchAll(db, sql: "PRAGMA table_info(\(table))").map { $0["name"] as String }.sorted()
+            return try Row.fetchAll(db, sql: "SELECT \(columns.joined(separator: ", ")) FROM \(table)").map { row in
+                columns.map { column -> String in
+                    switch (row[column] as DatabaseValue).storage {
+                    case .null: "NULL"
+                    case .int64(let number): "\(number)"
+                    case .double(let number): "\(number)"
+                    case .string(let text): text
+                    case .blob(let data): data.map { String(format: "%02x", $0) }.joined()
+                    }
+                }.joined(separator: "|")
+            }.sorted()
+        }
+    }
+
+    private func postgresRows(_ store: PostgresInventoryStore, _ table: String) throws -> [String] {
+        try store.session.run { db in
+            let columns = try db.query("""
+                SELECT column_name::text, data_type::text FROM information_schema.columns
+                WHERE table_schema = current_schema() AND table_name = \(table) AND column_name <> 'run_seq'
+                ORDER BY column_name
+                """).map { (try $0[0].decode(String.self), try $0[1].decode(String.self)) }
+            let list = columns.map { name, type -> String in
+                switch type {
+                case "boolean": "COALESCE((\(name)::int)::text, 'NULL')"
+                case "bytea": "COALESCE(encode(\(name), 'hex'), 'NULL')"
+                default: "COALESCE(\(name)::text, 'NULL')"
+                }
+            }.joined(separator: " || '|' || ")
+            return try db.query(PostgresQuery(unsafeSQL: "SELECT \(list) FROM \(table)"))
+                .map { try $0[0].decode(String.self) }.sorted()
+        }
     }
 
     /// One row in every table, written as raw SQL so that the test does not depend on the
