@@ -29,7 +29,15 @@ import TestSupport
         #expect(apply.exitCode == 1, "\(apply.stdout)\(apply.stderr)")
         let retry = try fleet.run(["retry", "--skip-preflight"])
         #expect(retry.exitCode == 1, "\(retry.stdout)\(retry.stderr)")
+        // Akeyless records for the accounts whose role exists.
+        let akeyless = try AkeylessStandIn.start(configuration: AkeylessStandIn.Configuration(
+            accessKeys: ["p-dbmigrate": "dbmigrate-key"], tokenPrefix: "t-dbmigrate-"))
+        defer { akeyless.stop() }
+        let sync = try fleet.run(["akeyless", "sync"], extra: [
+            "AKEYLESS_API_URL": akeyless.url, "AKEYLESS_ACCESS_ID": "p-dbmigrate", "AKEYLESS_ACCESS_KEY": "dbmigrate-key"])
+        #expect(sync.exitCode == 0, "\(sync.stdout)\(sync.stderr)")
         let before = try documents(fleet)
+        #expect(before[0].contains(#""akeyless": {"#), "\(before[0])\n\(sync.stdout)\(sync.stderr)")
 
         let server = try PostgresServer.shared()
         let url = try server.freshDatabase("dbmigrate")
@@ -43,6 +51,8 @@ import TestSupport
         for line in ["accounts", "runs", "jobs", "job_attempts", "account_state", "settings"] {
             #expect(migrate.stdout.contains("  \(line) "), "\(migrate.stdout)")
         }
+        #expect(migrate.stdout.range(of: #"akeyless_state +[1-9]"#, options: .regularExpression) != nil, "\(migrate.stdout)")
+        #expect(migrate.stdout.range(of: #"job_attempts +[1-9]"#, options: .regularExpression) != nil, "\(migrate.stdout)")
         #expect(migrate.stdout.contains("fleetform state migrate --to s3://"), "\(migrate.stdout)")
         #expect(migrate.stdout.contains("--database postgres://fleetform:***@"), "\(migrate.stdout)")
         #expect(seconds < 30, "database migrate took \(seconds) s")
