@@ -23,6 +23,14 @@ import TestSupport
     @Test func everyTableOfTheSchemaIsCopiedWithItsIdsAndTypes() throws {
         let source = try SQLiteInventoryStore.inMemory()
         try fillEveryTable(source)
+        // More rows than one INSERT carries (30,000 parameters / 8 columns).
+        try source.write { db in
+            try db.execute(sql: """
+                WITH RECURSIVE n(i) AS (SELECT 100 UNION ALL SELECT i + 1 FROM n WHERE i < 5099)
+                INSERT INTO inventory_changes (id, source, origin, added, updated, unchanged, disabled, changed_at)
+                SELECT i, 'organizations', 'o-' || i, i, 0, 0, 0, 't' || i FROM n
+                """)
+        }
         let target = try PostgresInventoryStore(url: try PostgresURL(parsing: try PostgresServer.shared().freshDatabase("copy")))
 
         let sqliteTables = try source.read { db in
@@ -38,6 +46,7 @@ import TestSupport
         let report = try StoreCopy.copy(from: source, to: target)
         #expect(report.tables.map(\.table).sorted() == sqliteTables)
         for count in report.tables { #expect(count.rows > 0, "\(count.table) was not copied") }
+        #expect(report.tables.first { $0.table == "inventory_changes" }?.rows == 5001)
         #expect(report.tables.first?.table == "accounts")
         #expect(report.stateLocation == "local")
 
@@ -69,7 +78,7 @@ import TestSupport
         let next = try target.session.run { db in
             try db.value("INSERT INTO inventory_changes (source, origin, added, updated, unchanged, disabled, changed_at) VALUES ('file', 'x', 0, 0, 0, 0, 't') RETURNING id", as: Int64.self)
         }
-        #expect(next == 8)
+        #expect(next == 5100)
 
         // A second copy into the same database is refused and changes nothing.
         let again = #expect(throws: StoreCopyError.self) { try StoreCopy.copy(from: source, to: target) }

@@ -66,34 +66,38 @@ public enum StoreCopy {
             throw StoreCopyError.schemaVersions(sqlite: sqliteMigrations.last ?? "none",
                                                 postgres: postgresMigrations.last ?? "none")
         }
-        // One read transaction: a consistent snapshot of every table.
-        let snapshot = try source.read { db in try SourceSnapshot(db) }
         let location = target.location
         do {
-            return try target.session.transaction { db in
-                // No fleetform may use the target meanwhile (it would be a team already).
-                guard try db.value("SELECT pg_try_advisory_xact_lock(\(PostgresInventoryStore.runLockKey))",
-                                   as: Bool.self) == true else {
-                    throw StoreCopyError.targetInUse(location: location)
-                }
-                let columns = try targetColumns(db)
-                try compare(snapshot, columns)
-                try requireEmpty(db, tables: snapshot.order, location: location)
-                var counts: [TableCount] = []
-                for table in snapshot.order {
-                    let rows = try insert(table: table, snapshot: snapshot, columns: columns[table] ?? [], db: db)
-                    counts.append(TableCount(table: table, rows: rows))
-                }
-                for table in snapshot.order {
-                    for column in columns[table] ?? [] where column.identity {
-                        try db.execute(PostgresQuery(unsafeSQL: """
-                            SELECT setval(pg_get_serial_sequence('\(quoted(table))', '\(column.name)'), \
-                            COALESCE(MAX(\(quoted(column.name))), 0) + 1, false) FROM \(quoted(table))
-                            """))
+            // One SQLite read transaction, a consistent snapshot, streamed table by table
+            // into one PostgreSQL transaction: a large history is never all in memory.
+            return try source.read { sqlite in
+                let schema = try SourceSchema(sqlite)
+                return try target.session.transaction { db in
+                    // No fleetform may use the target meanwhile (it would be a team already).
+                    guard try db.value("SELECT pg_try_advisory_xact_lock(\(PostgresInventoryStore.runLockKey))",
+                                       as: Bool.self) == true else {
+                        throw StoreCopyError.targetInUse(location: location)
                     }
+                    let columns = try targetColumns(db)
+                    try compare(schema, columns)
+                    try requireEmpty(db, tables: schema.order, location: location)
+                    var counts: [TableCount] = []
+                    for table in schema.order {
+                        let rows = try insert(table: table, schema: schema, columns: columns[table] ?? [],
+                                              from: sqlite, into: db)
+                        counts.append(TableCount(table: table, rows: rows))
+                    }
+                    for table in schema.order {
+                        for column in columns[table] ?? [] where column.identity {
+                            try db.execute(PostgresQuery(unsafeSQL: """
+                                SELECT setval(pg_get_serial_sequence('\(quoted(table))', '\(column.name)'), \
+                                COALESCE(MAX(\(quoted(column.name))), 0) + 1, false) FROM \(quoted(table))
+                                """))
+                        }
+                    }
+                    let state = try db.value("SELECT value FROM settings WHERE name = 'state_location'", as: String.self)
+                    return Report(tables: counts, source: source.location, target: location, stateLocation: state)
                 }
-                let state = try db.value("SELECT value FROM settings WHERE name = 'state_location'", as: String.self)
-                return Report(tables: counts, source: source.location, target: location, stateLocation: state)
             }
         } catch let error as StoreCopyError {
             throw error
@@ -126,12 +130,10 @@ public enum StoreCopy {
 
     // MARK: The two catalogs
 
-    /// Every table of the SQLite inventory (GRDB's own bookkeeping aside) with its columns
-    /// and rows, in an order that inserts referenced rows first.
-    struct SourceSnapshot {
+    /// Every table of the SQLite inventory (GRDB's own bookkeeping aside) with its columns,
+    /// in an order that inserts referenced rows first.
+    struct SourceSchema {
         var columns: [String: [String]] = [:]
-        /// Each table's rows: `rowid` first, then the columns in `columns` order.
-        var rows: [String: [[DatabaseValue]]] = [:]
         var order: [String] = []
 
         init(_ db: Database) throws {
@@ -144,9 +146,6 @@ public enum StoreCopy {
                 columns[table] = try Row.fetchAll(db, sql: "PRAGMA table_info(\(quoted(table)))").map { $0["name"] as String }
                 references[table] = Set(try Row.fetchAll(db, sql: "PRAGMA foreign_key_list(\(quoted(table)))")
                     .map { $0["table"] as String }).subtracting([table])
-                let list = (columns[table] ?? []).map(quoted).joined(separator: ", ")
-                rows[table] = try Row.fetchAll(db, sql: "SELECT rowid, \(list) FROM \(quoted(table)) ORDER BY rowid")
-                    .map { Array($0.databaseValues) }
             }
             // Referenced tables first; ties by name, so the order is stable.
             var remaining = tables
@@ -182,15 +181,15 @@ public enum StoreCopy {
     }
 
     /// Refuses a table or a column that exists on one side only.
-    private static func compare(_ snapshot: SourceSnapshot, _ target: [String: [TargetColumn]]) throws {
-        let sourceTables = Set(snapshot.order)
+    private static func compare(_ schema: SourceSchema, _ target: [String: [TargetColumn]]) throws {
+        let sourceTables = Set(schema.order)
         let targetTables = Set(target.keys)
         if sourceTables != targetTables {
             throw StoreCopyError.tables(onlySQLite: sourceTables.subtracting(targetTables).sorted(),
                                         onlyPostgres: targetTables.subtracting(sourceTables).sorted())
         }
-        for table in snapshot.order {
-            let sourceColumns = Set(snapshot.columns[table] ?? [])
+        for table in schema.order {
+            let sourceColumns = Set(schema.columns[table] ?? [])
             var targetColumns = Set((target[table] ?? []).map(\.name))
             if let derived = rowidColumns[table] { targetColumns.remove(derived) }
             if sourceColumns != targetColumns {
@@ -217,23 +216,21 @@ public enum StoreCopy {
 
     /// Inserts one table's rows, many per statement (PostgreSQL takes at most 65,535
     /// parameters in one), each value cast to its column's type.
-    private static func insert(table: String, snapshot: SourceSnapshot, columns: [TargetColumn],
-                               db: PostgresSession.Statements) throws -> Int {
-        let sourceColumns = snapshot.columns[table] ?? []
+    private static func insert(table: String, schema: SourceSchema, columns: [TargetColumn], from sqlite: Database,
+                               into db: PostgresSession.Statements) throws -> Int {
+        let sourceColumns = schema.columns[table] ?? []
         let byName = Dictionary(uniqueKeysWithValues: columns.map { ($0.name, $0) })
         // (target column, index in a source row: 0 is rowid)
         var plan: [(column: TargetColumn, index: Int)] = sourceColumns.enumerated().compactMap { offset, name in
             byName[name].map { (column: $0, index: offset + 1) }
         }
         if let derived = rowidColumns[table], let column = byName[derived] { plan.append((column: column, index: 0)) }
-        let rows = snapshot.rows[table] ?? []
-        guard !rows.isEmpty, !plan.isEmpty else { return 0 }
+        guard !plan.isEmpty else { return 0 }
         let names = plan.map { quoted($0.column.name) }.joined(separator: ", ")
         let overriding = plan.contains { $0.column.identity } ? " OVERRIDING SYSTEM VALUE" : ""
         let perStatement = max(1, 30_000 / plan.count)
-        var written = 0
-        for start in stride(from: 0, to: rows.count, by: perStatement) {
-            let chunk = rows[start..<min(rows.count, start + perStatement)]
+
+        func write(_ chunk: [[DatabaseValue]]) throws -> Int {
             var bindings = PostgresBindings(capacity: chunk.count * plan.count)
             var tuples: [String] = []
             for row in chunk {
@@ -244,10 +241,23 @@ public enum StoreCopy {
                 }
                 tuples.append("(" + placeholders.joined(separator: ", ") + ")")
             }
-            written += try db.execute(PostgresQuery(
+            return try db.execute(PostgresQuery(
                 unsafeSQL: "INSERT INTO \(quoted(table)) (\(names))\(overriding) VALUES \(tuples.joined(separator: ", "))",
                 binds: bindings))
         }
+
+        let list = sourceColumns.map(quoted).joined(separator: ", ")
+        let rows = try Row.fetchCursor(sqlite, sql: "SELECT rowid, \(list) FROM \(quoted(table)) ORDER BY rowid")
+        var chunk: [[DatabaseValue]] = []
+        var written = 0
+        while let row = try rows.next() {
+            chunk.append(Array(row.databaseValues))
+            if chunk.count == perStatement {
+                written += try write(chunk)
+                chunk.removeAll(keepingCapacity: true)
+            }
+        }
+        if !chunk.isEmpty { written += try write(chunk) }
         return written
     }
 
