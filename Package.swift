@@ -121,7 +121,8 @@ let package = Package(
         ),
         .testTarget(
             name: "InventoryTests",
-            dependencies: ["Inventory", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["Inventory", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+                           .product(name: "PostgresNIO", package: "postgres-nio")]
         ),
         .testTarget(
             name: "TerraformTests",

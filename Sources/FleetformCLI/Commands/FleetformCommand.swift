@@ -17,7 +17,7 @@ public struct FleetformCommand: AsyncParsableCommand {
             InventoryCommand.self, ApplyCommand.self, PlanCommand.self, RetryCommand.self, DestroyCommand.self,
             StatusCommand.self, LogsCommand.self, RunsCommand.self, PreflightCommand.self, VerifyCommand.self,
             ExportCommand.self, AkeylessCommand.self,
-            StateCommand.self, TemplateCommand.self, WorkerCommand.self,
+            StateCommand.self, DatabaseCommand.self, TemplateCommand.self, WorkerCommand.self,
         ]
     )
 
