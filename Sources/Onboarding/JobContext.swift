@@ -220,9 +220,9 @@ struct JobContext: Sendable {
         if let heldByOther, let stateLock, evaluated.result.status == .failed,
            evaluated.result.error?.range(of: "state lock", options: .caseInsensitive) != nil {
             evaluated.result.error = """
-                the state lock \(stateLock.location) is held by \(heldByOther.who.isEmpty ? "an unknown holder" : heldByOther.who) \
-                (\(heldByOther.summary)); it is not the lock of a worker known dead, so fleetform leaves it: if its owner \
-                is gone, run terraform force-unlock \(heldByOther.id) in the account's workspace
+                the state lock \(stateLock.location) is held by \(heldByOther.holder) (\(heldByOther.details)); it is \
+                not the lock of a worker known dead, so fleetform leaves it: if its owner is gone, run terraform \
+                force-unlock \(heldByOther.id) in the account's workspace
                 """
         }
         return evaluated

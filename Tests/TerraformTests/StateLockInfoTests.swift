@@ -23,12 +23,15 @@ import Testing
         let created = try #require(lock.createdDate)
         #expect(abs(created.timeIntervalSince1970 - 1_796_599_801.123) < 0.001)
         #expect(lock.summary == "lock 9d4f7c3e-5b1a-2c8e-0f6d-4a3b2c1d0e9f held by root@build-7 (apply since 2026-12-06T23:30:01.123456789Z)")
+        #expect(lock.details == "lock 9d4f7c3e-5b1a-2c8e-0f6d-4a3b2c1d0e9f, apply since 2026-12-06T23:30:01.123456789Z")
     }
 
     @Test func aTimestampWithoutAFractionIsReadToo() throws {
         let lock = try #require(StateLockInfo(parsing: Array(#"{"ID":"a","Created":"2026-12-06T23:30:01Z"}"#.utf8)))
         #expect(lock.createdDate?.timeIntervalSince1970 == 1_796_599_801)
         #expect(lock.who == "")
+        #expect(lock.holder == "an unknown holder")
+        #expect(lock.details == "lock a, since 2026-12-06T23:30:01Z")
     }
 
     @Test(arguments: ["", "not json", "{}", #"{"ID": ""}"#, #"{"ID": 7}"#, #"{"ID": "a b"}"#, #"{"ID": "x\ny"}"#, "[1]"])

@@ -61,13 +61,24 @@ public struct StateLockInfo: Sendable, Equatable {
         return formatter.date(from: text)
     }
 
-    /// `ID … held by WHO (OPERATION since CREATED)`: one line for errors and logs.
+    /// `lock ID held by WHO (OPERATION since CREATED)`: one line for logs.
     public var summary: String {
-        var text = "lock \(id) held by \(who.isEmpty ? "an unknown holder" : who)"
         let detail = [operation.replacingOccurrences(of: "OperationType", with: "").lowercased(), created.isEmpty ? "" : "since \(created)"]
             .filter { !$0.isEmpty }.joined(separator: " ")
-        if !detail.isEmpty { text += " (\(detail))" }
-        return text
+        return "lock \(id) held by \(holder)" + (detail.isEmpty ? "" : " (\(detail))")
+    }
+
+    /// `who`, or words saying it is unknown.
+    public var holder: String { who.isEmpty ? "an unknown holder" : who }
+
+    /// `lock ID, OPERATION since CREATED`: what the lock is, beside who holds it.
+    public var details: String {
+        var parts = ["lock \(id)"]
+        let operation = operation.replacingOccurrences(of: "OperationType", with: "").lowercased()
+        if !operation.isEmpty || !created.isEmpty {
+            parts.append([operation, created.isEmpty ? "" : "since \(created)"].filter { !$0.isEmpty }.joined(separator: " "))
+        }
+        return parts.joined(separator: ", ")
     }
 
     private struct Fields: Decodable {
