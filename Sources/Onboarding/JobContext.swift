@@ -22,6 +22,10 @@ struct JobContext: Sendable {
     /// Records a job's end instead of `finishJob`: a worker records it under its claim
     /// (see `FleetWorker`). Nil for the local scheduler.
     var recordFinish: (@Sendable (FinishedJob) -> Void)? = nil
+    /// Set by a worker for a job whose state is in S3: records the lock the job's
+    /// terraform takes, and releases the lock of the claim's dead owner (see
+    /// `StateLockGuard`). Nil for the local scheduler and local state.
+    var stateLock: StateLockGuard? = nil
 
     /// A job's end, as `finish` would record it.
     struct FinishedJob: Sendable {
@@ -190,6 +194,15 @@ struct JobContext: Sendable {
             return failure
         }
 
+        var heldByOther: StateLockInfo?
+        if let stateLock {
+            switch await settle(stateLock, job: job, workspace: workspace, log: log) {
+            case .free: break
+            case .heldByOther(let lock): heldByOther = lock
+            case .failed(let failure): return failure
+            }
+        }
+
         let invocation: any TerraformInvocation = switch job.record.operation {
         case .apply: ApplyInvocation()
         case .plan: PlanInvocation()
@@ -197,13 +210,72 @@ struct JobContext: Sendable {
         }
         let outcome: TerraformRunner.Outcome
         do {
-            outcome = try await runTerraform(invocation, job: job, workspace: workspace, log: log)
+            outcome = try await runTerraform(invocation, job: job, workspace: workspace, log: log, watchingLock: true)
         } catch let stopped as StoppedBeforeStart {
             return stopped.outcome
         } catch {
             return AttemptOutcome(result: JobResult(status: .failed, error: "\(error)"), transient: false)
         }
-        return evaluate(outcome, of: invocation, job: job)
+        var evaluated = evaluate(outcome, of: invocation, job: job)
+        if let heldByOther, let stateLock, evaluated.result.status == .failed,
+           evaluated.result.error?.range(of: "state lock", options: .caseInsensitive) != nil {
+            evaluated.result.error = """
+                the state lock \(stateLock.location) is held by \(heldByOther.holder) (\(heldByOther.details)); it is \
+                not the lock of a worker known dead, so fleetform leaves it: if its owner is gone, run terraform \
+                force-unlock \(heldByOther.id) in the account's workspace
+                """
+        }
+        return evaluated
+    }
+
+    private enum LockSettlement {
+        case free
+        case heldByOther(StateLockInfo)
+        case failed(AttemptOutcome)
+    }
+
+    /// Before the job's terraform: the account's S3 state lock, if any, released when it
+    /// is the one the claim's dead owner recorded, left alone (and named) otherwise.
+    private func settle(
+        _ guardian: StateLockGuard, job: RunScheduler.PreparedJob, workspace: URL, log: URL
+    ) async -> LockSettlement {
+        let found: StateLockInfo?
+        do {
+            found = try await guardian.read()
+        } catch {
+            TerraformRunner.note("cannot read the state lock \(guardian.location) (\(error)); terraform's own lock wait decides", log: log)
+            return .free
+        }
+        switch StateLockDecision.decide(found: found, deadOwner: guardian.deadOwner) {
+        case .free:
+            return .free
+        case .leave(let lock):
+            TerraformRunner.note("the state lock \(guardian.location) is taken: \(lock.summary); not the lock of a worker known dead, left alone", log: log)
+            return .heldByOther(lock)
+        case .release(let lock):
+            TerraformRunner.note("""
+                releasing the stale state lock \(guardian.location): \(lock.summary), taken by the terraform of the \
+                worker whose lease on this job ran out
+                """, log: log)
+            let failure = { (reason: String) in
+                LockSettlement.failed(AttemptOutcome(result: JobResult(status: .failed, error: """
+                    cannot release the stale state lock \(lock.id) of \(lock.who) at \(guardian.location): \(reason)
+                    """), transient: false))
+            }
+            do {
+                let outcome = try await runTerraform(ForceUnlockInvocation(lockID: lock.id), job: job, workspace: workspace, log: log)
+                guard outcome.termination.succeeded else {
+                    return failure("terraform force-unlock \(outcome.termination) (see the log)")
+                }
+            } catch let stopped as StoppedBeforeStart {
+                return .failed(stopped.outcome)
+            } catch {
+                return failure("\(error)")
+            }
+            TerraformRunner.note("released the stale state lock \(lock.id) of \(lock.who)", log: log)
+            events(.staleStateLockReleased(accountID: job.account.accountID, lockID: lock.id, who: lock.who))
+            return .free
+        }
     }
 
     /// A stop was requested before a terraform could start: none may start after a stop.
@@ -254,18 +326,28 @@ struct JobContext: Sendable {
         return nil
     }
 
+    /// - Parameter watchingLock: record the S3 state lock this terraform takes (see
+    ///   `stateLock`), for the job's own command, which locks the state.
     private func runTerraform(
-        _ invocation: some TerraformInvocation, job: RunScheduler.PreparedJob, workspace: URL, log: URL
+        _ invocation: some TerraformInvocation, job: RunScheduler.PreparedJob, workspace: URL, log: URL,
+        watchingLock: Bool = false
     ) async throws -> TerraformRunner.Outcome {
         guard !stop.isStopRequested else { throw StoppedBeforeStart(command: invocation.arguments.first ?? "") }
         let started = Mutex<Int32?>(nil)
+        let watcher = Mutex<Task<Void, Never>?>(nil)
+        defer { watcher.withLock { $0?.cancel() } }
         let database = self.database
         let stop = self.stop
         let jobID = job.record.jobID
+        let lockGuard = watchingLock ? stateLock : nil
+        let launched = Date()
         let outcome = try await runner.run(invocation, in: workspace, log: log) { pid in
             started.withLock { $0 = pid }
             stop.register(pid)
             try? database.recordTerraformPID(jobID: jobID, pid: pid, startTime: ProcessGroup.startTime(of: pid))
+            if let lockGuard {
+                watcher.withLock { $0 = Task { await lockGuard.watch(started: launched) } }
+            }
         }
         if let pid = started.withLock({ $0 }) { stop.unregister(pid) }
         return outcome

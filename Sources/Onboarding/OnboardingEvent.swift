@@ -24,6 +24,9 @@ public enum OnboardingEvent: Sendable {
     case attemptFailed(accountID: String, attempt: Int, error: String, delay: Duration)
     /// A terraform left by an earlier, killed run is still working on this account.
     case waitingForSurvivor(accountID: String, pid: Int32)
+    /// A worker released the S3 state lock that the terraform of a worker known dead
+    /// (its lease ran out) left behind, by the id that worker recorded.
+    case staleStateLockReleased(accountID: String, lockID: String, who: String)
     case jobFinished(JobSummary)
     /// Failures exceeded the tolerance: no new job will start.
     case toleranceExceeded(failed: Int, allowed: Int)

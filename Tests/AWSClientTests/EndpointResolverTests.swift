@@ -71,8 +71,9 @@ import Testing
 
     @Test func variableNames() {
         #expect(AWSService.allCases.map(\.endpointVariable)
-            == ["AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_IAM", "AWS_ENDPOINT_URL_ORGANIZATIONS", "AWS_ENDPOINT_URL_SSO"])
-        #expect(AWSService.allCases.map(\.signingName) == ["sts", "iam", "organizations", "awsssoportal"])
+            == ["AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_IAM", "AWS_ENDPOINT_URL_ORGANIZATIONS", "AWS_ENDPOINT_URL_SSO",
+                "AWS_ENDPOINT_URL_S3"])
+        #expect(AWSService.allCases.map(\.signingName) == ["sts", "iam", "organizations", "awsssoportal", "s3"])
     }
 
     /// The IAM Identity Center portal, per sso_region and partition, and its own variable.

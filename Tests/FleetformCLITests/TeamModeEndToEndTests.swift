@@ -157,6 +157,106 @@ import TestSupport
         #expect(keys == few.map { "\(prefix)/\($0)/terraform.tfstate" }.sorted(), "\(keys)")
     }
 
+    /// A machine lost mid-apply: its worker and that worker's terraform die together
+    /// (SIGKILL to the worker and to terraform's process group), and the `.tflock` object
+    /// the terraform wrote stays in S3. Answers the enqueuing command, the lock's key and
+    /// the id worker-a recorded for it.
+    private func loseAMachineMidApply(
+        account: String, maxAttempts: Int
+    ) throws -> (enqueuer: RunningFleetform, lockKey: String, lockID: String) {
+        let file = try scratch.write("inventory.json", """
+            {"management_account_id": "123456789012", "defaults": {"region": "us-east-1"},
+             "accounts": [{"id": "\(account)", "name": "lost-\(account.suffix(2))", "ou_path": "Root/Lost"}]}
+            """)
+        try #require(try fleetform(["inventory", "import", file], home: "enqueuer").exitCode == 0)
+        try control.sleepAll(seconds: 120)
+        let enqueuer = try RunningFleetform(
+            ["apply", "--enqueue", "--template", FixtureControl.scriptedTemplate.path, "--skip-preflight",
+             "--state", "s3://\(bucket)/\(prefix)", "--max-attempts", "\(maxAttempts)"],
+            environment: try environment(home: "enqueuer"), workingDirectory: try directory("enqueuer/cwd"))
+        let doomed = try worker("worker-a", ["--parallel", "1"])
+        try #require(control.waitForStarts(1, timeout: 120), "worker-a: \(doomed.stdout)\(doomed.stderr)")
+
+        // Terraform holds the lock while its apply sleeps; worker-a reads and records its id.
+        let lockKey = "\(prefix)/\(account)/terraform.tfstate.tflock"
+        try #require(try moto.objectKeys(bucket: bucket).contains(lockKey))
+        let lock = try #require(try ScriptedFleet.object(try moto.object(bucket: bucket, key: lockKey))["ID"] as? String)
+        let postgres = try PostgresServer.shared()
+        let database = String(databaseURL.split(separator: "/").last ?? "")
+        let deadline = Date().addingTimeInterval(30)
+        var recorded = ""
+        while recorded != lock, Date() < deadline {
+            recorded = try postgres.value("SELECT coalesce(state_lock_id, '') FROM jobs WHERE account_id = '\(account)'",
+                                          database: database)
+            if recorded != lock { Thread.sleep(forTimeInterval: 0.2) }
+        }
+        try #require(recorded == lock, "worker-a did not record the lock it holds: \(doomed.stdout)\(doomed.stderr)")
+        let terraform = try #require(Int32(try postgres.value(
+            "SELECT terraform_pid FROM jobs WHERE account_id = '\(account)'", database: database)))
+
+        // The machine is lost: the worker and its terraform (with the provisioner) at once.
+        doomed.signal(SIGKILL)
+        kill(-terraform, SIGKILL)
+        #expect(doomed.wait() == 137)
+        let gone = Date().addingTimeInterval(10)
+        while kill(terraform, 0) == 0, Date() < gone { Thread.sleep(forTimeInterval: 0.1) }
+        try #require(try moto.objectKeys(bucket: bucket).contains(lockKey), "the killed terraform's lock must stay in S3")
+        try control.sleepAll(seconds: 0.2)
+        return (enqueuer, lockKey, lock)
+    }
+
+    @Test func aLockLeftByALostMachineIsReleasedByTheIDItsWorkerRecorded() throws {
+        let account = ids[0]
+        let lost = try loseAMachineMidApply(account: account, maxAttempts: 3)
+        let survivor = try worker("worker-b", ["--parallel", "1", "--idle-exit", "5"])
+
+        #expect(lost.enqueuer.wait(timeout: 240) == 0,
+                "stdout: \(lost.enqueuer.stdout)\nstderr: \(lost.enqueuer.stderr)\nworker-b: \(survivor.stdout)\(survivor.stderr)")
+        #expect(survivor.wait(timeout: 60) == 0, "worker-b: \(survivor.stdout)\(survivor.stderr)")
+        #expect(survivor.stdout.contains("unlock   \(account)  released the stale state lock \(lost.lockID) of "),
+                "\(survivor.stdout)")
+        let keys = try moto.objectKeys(bucket: bucket)
+        #expect(keys == ["\(prefix)/\(account)/terraform.tfstate"], "the stale lock must be gone: \(keys)")
+        #expect(control.appliedCounts() == [account: 1])
+
+        let status = try fleetform(["status", "--json"], home: "reader")
+        let row = (try ScriptedFleet.object(status.stdout)["accounts"] as? [[String: Any]])?.first
+        #expect(row?["status"] as? String == "succeeded", "\(status.stdout)")
+        let logs = try fleetform(["logs", account], home: "worker-b")
+        #expect(logs.stdout.contains("released the stale state lock \(lost.lockID) of "), "\(logs.stdout)")
+    }
+
+    @Test func aLockWithAnotherIDIsLeftAloneAndTheJobFailsNamingItsHolder() throws {
+        let account = ids[1]
+        // Two attempts: the lost one, then one that waits out terraform's -lock-timeout.
+        let lost = try loseAMachineMidApply(account: account, maxAttempts: 2)
+        // Someone else's lock where the dead terraform's was (a human's, another terraform).
+        let foreign = """
+            {"ID":"0f0f0f0f-1234-5678-9abc-def012345678","Operation":"OperationTypeApply","Info":"",\
+            "Who":"alice@laptop-42","Version":"1.11.0","Created":"2026-12-01T10:00:00.000000000Z",\
+            "Path":"\(bucket)/\(prefix)/\(account)/terraform.tfstate"}
+            """
+        try moto.putObject(bucket: bucket, key: lost.lockKey, body: foreign)
+        let survivor = try worker("worker-b", ["--parallel", "1", "--idle-exit", "5"])
+
+        #expect(lost.enqueuer.wait(timeout: 300) == 1,
+                "stdout: \(lost.enqueuer.stdout)\nstderr: \(lost.enqueuer.stderr)\nworker-b: \(survivor.stdout)\(survivor.stderr)")
+        #expect(survivor.wait(timeout: 60) == 0, "worker-b: \(survivor.stdout)\(survivor.stderr)")
+        #expect(!survivor.stdout.split(separator: "\n").contains { $0.hasPrefix("unlock ") }, "\(survivor.stdout)")
+        #expect(try moto.object(bucket: bucket, key: lost.lockKey) == foreign, "another's lock must be left as it is")
+        #expect(control.appliedCounts()[account] == nil)
+
+        let status = try fleetform(["status", "--json"], home: "reader")
+        let row = (try ScriptedFleet.object(status.stdout)["accounts"] as? [[String: Any]])?.first
+        #expect(row?["status"] as? String == "failed", "\(status.stdout)")
+        let error = row?["error"] as? String ?? ""
+        #expect(error.contains("is held by alice@laptop-42 (lock 0f0f0f0f-1234-5678-9abc-def012345678, apply since 2026-12-01T10:00:00"),
+                "\(error)")
+        #expect(error.contains("terraform force-unlock 0f0f0f0f-1234-5678-9abc-def012345678"), "\(error)")
+        #expect(!error.contains("\n"), "one line: \(error)")
+        #expect(survivor.stdout.contains("failed") && survivor.stdout.contains("alice@laptop-42"), "\(survivor.stdout)")
+    }
+
     /// The name fleetform records beside pids and log files (gethostname).
     private static var hostName: String {
         var buffer = [CChar](repeating: 0, count: 256)

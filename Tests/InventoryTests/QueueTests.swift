@@ -157,6 +157,28 @@ private struct QueueFixture {
     }
 
     @Test(arguments: StoreKind.allCases)
+    func theStateLockOfAClaimWhoseLeaseRanOutIsHandedToTheNextClaimOnly(_ kind: StoreKind) throws {
+        let q = try QueueFixture(kind)
+        try q.enqueue(accounts: [q.accounts[0]])
+        let first = try #require(try q.claim("w1", at: 0, lease: .seconds(3)))
+        #expect(first.deadOwnerLock == nil)
+        try q.db.startAttempt(jobID: first.job.jobID, attempt: 1, configHash: "c", logPath: "/l", at: q.t0)
+        let lock = RecordedStateLock(id: "6b0e9f3c-1111-2222-3333-444455556666", who: "root@host-a")
+        #expect(try q.db.recordStateLock(first, lock: lock, at: q.t0.addingTimeInterval(1)))
+
+        // Its lease runs out: the next claim gets the lock the dead owner's terraform took.
+        let second = try #require(try q.claim("w2", at: 6))
+        #expect(second.deadOwnerLock == lock)
+        // The dead owner can no longer record one; the new owner replaces it with its own.
+        #expect(try q.db.recordStateLock(first, lock: RecordedStateLock(id: "late", who: nil)) == false)
+        let own = RecordedStateLock(id: "7c1f0a4d-aaaa-bbbb-cccc-ddddeeeeffff", who: "root@host-b")
+        #expect(try q.db.recordStateLock(second, lock: own, at: q.t0.addingTimeInterval(7)))
+        #expect(try q.db.releaseClaim(second, reason: "stopping", terraformExited: true, at: q.t0.addingTimeInterval(8)))
+        let third = try #require(try q.claim("w3", at: 9))
+        #expect(third.deadOwnerLock == own)
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func aJobThatUsedItsAttemptsEndsInterruptedWhenItsLeaseRunsOut(_ kind: StoreKind) throws {
         let q = try QueueFixture(kind)
         try q.enqueue(accounts: [q.accounts[0]], maxAttempts: 1)

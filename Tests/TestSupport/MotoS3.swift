@@ -17,4 +17,10 @@ extension MotoServer {
     public func object(bucket: String, key: String) throws -> String {
         try MotoOrgScript.run(["--endpoint", endpoint, "get", "--bucket", bucket, "--key", key], script: "moto_s3.py")
     }
+
+    /// Writes an object.
+    public func putObject(bucket: String, key: String, body: String) throws {
+        _ = try MotoOrgScript.run(["--endpoint", endpoint, "put", "--bucket", bucket, "--key", key, "--body", body],
+                                  script: "moto_s3.py")
+    }
 }

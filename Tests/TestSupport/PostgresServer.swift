@@ -140,6 +140,14 @@ public final class PostgresServer: Sendable {
                      log: directory.url.appendingPathComponent("psql.log"))
     }
 
+    /// What a query prints, unaligned and without headers (`psql -t -A`), trimmed.
+    public func value(_ sql: String, database: String? = nil) throws -> String {
+        try Self.run(binaries.appendingPathComponent("psql"),
+                     ["-h", "127.0.0.1", "-p", String(port), "-U", Self.user, "-v", "ON_ERROR_STOP=1", "-q", "-t", "-A",
+                      "-d", database ?? self.database, "-c", sql], as: nil, log: nil)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     /// A fast shutdown (SIGINT: clients are disconnected, no waiting for them), then
     /// SIGTERM/SIGKILL if it lingers; then the cluster's directory is removed (the
     /// shared server's directory outlives every reference to it). Safe to call more
@@ -196,7 +204,8 @@ public final class PostgresServer: Sendable {
     }
 
     /// Runs a command to its end; a non-zero exit is an error quoting its output.
-    private static func run(_ executable: URL, _ arguments: [String], as account: ServiceAccount?, log: URL?) throws {
+    @discardableResult
+    private static func run(_ executable: URL, _ arguments: [String], as account: ServiceAccount?, log: URL?) throws -> String {
         let (path, argv) = command(executable, arguments, as: account)
         let process = Process()
         process.executableURL = path
@@ -216,6 +225,7 @@ public final class PostgresServer: Sendable {
         guard process.terminationStatus == 0 else {
             throw TestEnvironmentError("\(executable.lastPathComponent) exited with \(process.terminationStatus): \(text)")
         }
+        return text
     }
 }
 

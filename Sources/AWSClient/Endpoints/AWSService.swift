@@ -4,8 +4,9 @@
 /// services, its SigV4 signing name.
 public enum AWSService: String, Sendable, CaseIterable {
     /// `sso` is the IAM Identity Center portal (`portal.sso.<region>.amazonaws.com`),
-    /// which the credential chain calls with a bearer token, unsigned.
-    case sts, iam, organizations, sso
+    /// which the credential chain calls with a bearer token, unsigned. `s3` is read for
+    /// the state lock objects of S3 state (see `S3Client`).
+    case sts, iam, organizations, sso, s3
 
     /// The name in the credential scope of a signature.
     public var signingName: String {
@@ -19,8 +20,8 @@ public enum AWSService: String, Sendable, CaseIterable {
     }
 
     /// Whether one endpoint serves the whole partition (IAM, Organizations) rather than one
-    /// per region (STS, whose global endpoint AWS now discourages).
+    /// per region (STS, whose global endpoint AWS now discourages; S3).
     var isGlobal: Bool {
-        self != .sts
+        self != .sts && self != .s3
     }
 }

@@ -44,6 +44,7 @@ public enum EndpointResolver {
         case .iam: (host, signingRegion) = partition.iam
         case .organizations: (host, signingRegion) = partition.organizations
         case .sso: (host, signingRegion) = ("portal.sso.\(region).\(partition.dnsSuffix)", region)
+        case .s3: (host, signingRegion) = ("s3.\(region).\(partition.dnsSuffix)", region)
         }
         return ResolvedEndpoint(url: URL(string: "https://\(host)")!, signingRegion: signingRegion, variable: nil)
     }

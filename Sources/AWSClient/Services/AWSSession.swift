@@ -87,6 +87,13 @@ public final class AWSSession: Sendable {
         IAMClient(client: try client(.iam, credentials: { credentials }))
     }
 
+    /// S3 in `region`, with the caller's own credentials (the state bucket's).
+    public func s3(region: String) throws -> S3Client {
+        let endpoint = try EndpointResolver.endpoint(for: .s3, region: region, environment: environment)
+        return S3Client(client: try client(.s3, region: region, credentials: { try await self.credentials() }),
+                        pathStyle: endpoint.variable != nil)
+    }
+
     private func client(
         _ service: AWSService, region: String? = nil, credentials: @escaping @Sendable () async throws -> AWSCredentials
     ) throws -> AWSServiceClient {

@@ -1,3 +1,4 @@
+import Crypto
 import FleetformBasics
 import Foundation
 import Synchronization
@@ -60,11 +61,25 @@ struct AWSServiceClient: Sendable {
         return response.body
     }
 
+    /// A GET of `url` (S3's REST protocol), signed with the hash of the empty body in
+    /// `x-amz-content-sha256` as S3 requires. A 404 is an answer, not an error: nil.
+    func get(_ operation: String, url: URL, resource: String? = nil) async throws -> [UInt8]? {
+        do {
+            return try await send(
+                operation: operation, resource: resource, method: "GET", url: url,
+                headers: ["x-amz-content-sha256": SigV4Encoding.hex(SHA256.hash(data: [UInt8]()))], body: [],
+                errorCode: Self.xmlError
+            ).body
+        } catch let error as AWSError where error.httpStatus == 404 {
+            return nil
+        }
+    }
+
     private func send(
-        operation: String, resource: String?, headers: [String: String], body: [UInt8],
-        errorCode: ([UInt8]) -> (code: String, message: String)?
+        operation: String, resource: String?, method: String = "POST", url: URL? = nil, headers: [String: String],
+        body: [UInt8], errorCode: ([UInt8]) -> (code: String, message: String)?
     ) async throws -> HTTPResponse {
-        let url = endpoint.url
+        let url = url ?? endpoint.url
         func failure(_ code: String, _ message: String, status: Int? = nil) -> AWSError {
             AWSError(service: service.humanName, operation: operation, code: code, message: message,
                      httpStatus: status, resource: resource)
@@ -81,10 +96,10 @@ struct AWSServiceClient: Sendable {
                 var signed = headers
                 if let credentials {
                     let signer = SigV4Signer(credentials: try await credentials(), region: endpoint.signingRegion, service: service.signingName)
-                    signed = signer.signedHeaders(method: "POST", url: url, headers: headers, body: body, date: Date())
+                    signed = signer.signedHeaders(method: method, url: url, headers: headers, body: body, date: Date())
                 }
                 counter.increment()
-                let response = try await transport.send(HTTPRequest(method: "POST", url: url, headers: signed, body: body))
+                let response = try await transport.send(HTTPRequest(method: method, url: url, headers: signed, body: body))
                 if (200...299).contains(response.status) { return response }
                 let parsed = errorCode(response.body)
                 error = failure(
@@ -199,6 +214,7 @@ extension AWSService {
         case .iam: "IAM"
         case .organizations: "Organizations"
         case .sso: "SSO"
+        case .s3: "S3"
         }
     }
 }

@@ -122,6 +122,8 @@ enum WorkerText {
             write("retry    \(accountID)  attempt \(attempt) failed, retrying in \(delay.components.seconds) s: \(UnsafeText.escaped(error))")
         case .job(.waitingForSurvivor(let accountID, let pid)):
             write("wait     \(accountID)  terraform pid \(pid) of an earlier worker is still working on this account")
+        case .job(.staleStateLockReleased(let accountID, let lockID, let who)):
+            write("unlock   \(accountID)  released the stale state lock \(lockID) of \(UnsafeText.escaped(who)) (its worker's lease ran out)")
         case .job:
             break
         }

@@ -80,6 +80,8 @@ final class ProgressPrinter: Sendable {
             }
         case .waitingForSurvivor(let accountID, let pid):
             print("wait     \(accountID)  terraform pid \(pid) from an earlier run is still working on this account")
+        case .staleStateLockReleased(let accountID, let lockID, let who):
+            print("unlock   \(accountID)  released the stale state lock \(lockID) of \(UnsafeText.escaped(who)) (its worker's lease ran out)")
         case .jobFinished(let job):
             let wasStarted = job.attempts > 0
             state.withLock { state in

@@ -120,9 +120,13 @@ extension PostgresInventoryStore {
                     """).first
                 else { continue }
                 let command: RunCommand = try run.decoded("command", table: RunRecord.databaseTableName, key: runID)
+                let lockID = try row.optional("state_lock_id", as: String.self)
                 return QueueClaim(job: try JobRecord(postgres: row), command: command, worker: worker,
                                   token: try row.get("claims", as: Int64.self),
-                                  maxAttempts: try run.optional("max_attempts", as: Int.self) ?? 3)
+                                  maxAttempts: try run.optional("max_attempts", as: Int.self) ?? 3,
+                                  deadOwnerLock: try lockID.map {
+                                      RecordedStateLock(id: $0, who: try row.optional("state_lock_who", as: String.self))
+                                  })
             }
             return nil
         }
@@ -248,6 +252,18 @@ extension PostgresInventoryStore {
     }
 
     // MARK: While a job runs
+
+    /// Records the S3 state lock the claimed job's terraform took (see `QueueClaim.deadOwnerLock`).
+    @discardableResult
+    public func recordStateLock(_ claim: QueueClaim, lock: RecordedStateLock, at date: Date) throws -> Bool {
+        try session.run { db in
+            try db.execute("""
+                UPDATE jobs SET state_lock_id = \(lock.id), state_lock_who = \(lock.who)
+                WHERE job_id = \(claim.job.jobID) AND claims = \(claim.token) AND status = \(JobStatus.running.rawValue)
+                  AND lease_expires_ms IS NOT NULL
+                """) > 0
+        }
+    }
 
     public func renewLease(_ claim: QueueClaim, lease: Duration, at date: Date) throws -> LeaseAnswer {
         let shift = Self.clockShift(date)

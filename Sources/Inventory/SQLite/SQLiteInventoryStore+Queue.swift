@@ -112,11 +112,15 @@ extension SQLiteInventoryStore {
                     WHERE job_id = ?
                     """, arguments: [JobStatus.running.rawValue, worker, nowMs + Self.milliseconds(lease), now, jobID])
                 guard let job = try JobRecord.fetchOne(db, key: jobID),
-                      let token = try Int64.fetchOne(db, sql: "SELECT claims FROM jobs WHERE job_id = ?", arguments: [jobID])
+                      let fence = try Row.fetchOne(db, sql: "SELECT claims, state_lock_id, state_lock_who FROM jobs WHERE job_id = ?",
+                                                   arguments: [jobID])
                 else { continue }
+                let token: Int64 = fence[0]
+                let lockID: String? = fence[1]
                 let command: RunCommand = try run.decoded("command", table: RunRecord.databaseTableName, key: runID)
                 let maxAttempts: Int? = run[3]
-                return QueueClaim(job: job, command: command, worker: worker, token: token, maxAttempts: maxAttempts ?? 3)
+                return QueueClaim(job: job, command: command, worker: worker, token: token, maxAttempts: maxAttempts ?? 3,
+                                  deadOwnerLock: lockID.map { RecordedStateLock(id: $0, who: fence[2]) })
             }
             return nil
         }
@@ -245,6 +249,18 @@ extension SQLiteInventoryStore {
             let cancelled = try Bool.fetchOne(db, sql: "SELECT cancel_requested_at IS NOT NULL FROM runs WHERE run_id = ?",
                                               arguments: [claim.job.runID]) ?? false
             return cancelled ? .cancelled : .held
+        }
+    }
+
+    /// Records the S3 state lock the claimed job's terraform took (see `QueueClaim.deadOwnerLock`).
+    @discardableResult
+    public func recordStateLock(_ claim: QueueClaim, lock: RecordedStateLock, at date: Date) throws -> Bool {
+        try write { db in
+            try db.execute(sql: """
+                UPDATE jobs SET state_lock_id = ?, state_lock_who = ?
+                WHERE job_id = ? AND claims = ? AND status = ? AND lease_expires_ms IS NOT NULL
+                """, arguments: [lock.id, lock.who, claim.job.jobID, claim.token, JobStatus.running.rawValue])
+            return db.changesCount > 0
         }
     }
 

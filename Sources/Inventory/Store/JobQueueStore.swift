@@ -38,6 +38,10 @@ public protocol JobQueueStore: Sendable {
     func requeueExpiredLeases(at date: Date) throws -> Int
     /// Extends the lease, or says that the run was cancelled or the claim was lost.
     func renewLease(_ claim: QueueClaim, lease: Duration, at date: Date) throws -> LeaseAnswer
+    /// Records the S3 state lock the claimed job's terraform took, replacing any earlier
+    /// one; false when the claim was lost. A later claim of the job gets it as
+    /// `QueueClaim.deadOwnerLock`.
+    func recordStateLock(_ claim: QueueClaim, lock: RecordedStateLock, at date: Date) throws -> Bool
     /// Records the job's end under the claim; false when the claim was lost.
     func finishClaimedJob(_ claim: QueueClaim, result: JobResult, lastAttempt: LastAttempt?, started: Bool,
                           terraformExited: Bool, logTail: [UInt8]?, logHost: String?, at date: Date) throws -> Bool
@@ -86,6 +90,11 @@ extension JobQueueStore {
 
     public func renewLease(_ claim: QueueClaim, lease: Duration) throws -> LeaseAnswer {
         try renewLease(claim, lease: lease, at: Date())
+    }
+
+    @discardableResult
+    public func recordStateLock(_ claim: QueueClaim, lock: RecordedStateLock) throws -> Bool {
+        try recordStateLock(claim, lock: lock, at: Date())
     }
 
     public func finishClaimedJob(_ claim: QueueClaim, result: JobResult, lastAttempt: LastAttempt?, started: Bool,

@@ -38,13 +38,32 @@ public struct QueueClaim: Sendable, Equatable {
     public var token: Int64
     /// The run's `--max-attempts`.
     public var maxAttempts: Int
+    /// The S3 state lock an earlier claim of this job recorded (`recordStateLock`). The
+    /// job was pending again, so that claim's owner is known dead (its lease ran out) or
+    /// gave the job back after stopping its terraform: a lock still in S3 with this id is
+    /// stale, and the only one this claim may release.
+    public var deadOwnerLock: RecordedStateLock?
 
-    public init(job: JobRecord, command: RunCommand, worker: String, token: Int64, maxAttempts: Int) {
+    public init(job: JobRecord, command: RunCommand, worker: String, token: Int64, maxAttempts: Int,
+                deadOwnerLock: RecordedStateLock? = nil) {
         self.job = job
         self.command = command
         self.worker = worker
         self.token = token
         self.maxAttempts = maxAttempts
+        self.deadOwnerLock = deadOwnerLock
+    }
+}
+
+/// The S3 state lock a job's terraform took, as its worker recorded it: the lock id
+/// (what `terraform force-unlock` takes) and who took it (`user@host`). Never a secret.
+public struct RecordedStateLock: Sendable, Equatable {
+    public var id: String
+    public var who: String?
+
+    public init(id: String, who: String?) {
+        self.id = id
+        self.who = who
     }
 }
 

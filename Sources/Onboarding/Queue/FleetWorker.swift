@@ -1,3 +1,4 @@
+import AWSClient
 import FleetformBasics
 import Foundation
 import Inventory
@@ -118,7 +119,7 @@ public struct FleetWorker: Sendable {
         }
         let worker = Self.identity
         let slots = Slots(worker: worker)
-        let shared = Shared(database: database, layout: layout, runner: prepared.runner,
+        let shared = Shared(database: database, layout: layout, runner: prepared.runner, aws: AWSSession(environment: environment),
                             renderers: RendererCache(database: database, layout: layout, version: prepared.version,
                                                      executable: prepared.runner.executable, environment: environment),
                             options: options, gate: InitGate(), templates: TemplateCache(database: database),
@@ -141,6 +142,8 @@ private struct Shared: Sendable {
     var database: any InventoryStore
     var layout: HomeLayout
     var runner: TerraformRunner
+    /// Reads S3 state lock objects (see `StateLockGuard`), with the worker's own credentials.
+    var aws: AWSSession
     var renderers: RendererCache
     var options: FleetWorker.Options
     var gate: InitGate
@@ -284,7 +287,8 @@ private struct Shared: Sendable {
                         continue
                     }
                 }
-            })
+            },
+            stateLock: StateLockGuard.forClaim(claim, location: renderer.backend.location, session: aws, database: database))
         let summary = await context.execute(prepared)
         let final = state.withLock { $0 }
         if final.outcome == nil, final.lost {

@@ -111,3 +111,16 @@ public struct DestroyInvocation: TerraformInvocation {
     }
 
 }
+
+/// `terraform force-unlock -force ID`: releases the state lock with that id, and no
+/// other (terraform refuses when the lock's id differs). fleetform runs it only for a
+/// lock its own terraform took under a job whose owner is known dead.
+public struct ForceUnlockInvocation: TerraformInvocation {
+    public var lockID: String
+
+    public init(lockID: String) {
+        self.lockID = lockID
+    }
+
+    public var arguments: [String] { ["force-unlock", "-force", lockID] }
+}

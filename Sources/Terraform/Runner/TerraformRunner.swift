@@ -96,11 +96,23 @@ public struct TerraformRunner: Sendable {
         return options
     }
 
+    /// Appends `# fleetform <time>: <line>` to the account's log: what fleetform itself
+    /// did to the account between terraform commands (a stale state lock released).
+    public static func note(_ line: String, log: URL) {
+        guard let descriptor = try? openLog(log, header: "\n# fleetform \(Date().formatted(.iso8601)): \(line)\n") else { return }
+        try? descriptor.close()
+    }
+
     /// The account's log, opened for appending (0600, its directory 0700) with a line
     /// naming the command, as the one place terraform's output goes.
     private static func openLog(
         _ log: URL, for invocation: some TerraformInvocation, note: String = ""
     ) throws(TerraformError) -> FileDescriptor {
+        try openLog(log, header: "\n# fleetform \(Date().formatted(.iso8601)): terraform "
+            + "\(invocation.arguments.joined(separator: " "))\(note)\n")
+    }
+
+    private static func openLog(_ log: URL, header: String) throws(TerraformError) -> FileDescriptor {
         do {
             try FileManager.default.createDirectory(
                 at: log.deletingLastPathComponent(), withIntermediateDirectories: true,
@@ -108,8 +120,6 @@ public struct TerraformRunner: Sendable {
             let descriptor = try FileDescriptor.open(
                 FilePath(log.path), .writeOnly, options: [.create, .append, .closeOnExec],
                 permissions: [.ownerReadWrite])
-            let header = "\n# fleetform \(Date().formatted(.iso8601)): terraform "
-                + "\(invocation.arguments.joined(separator: " "))\(note)\n"
             do {
                 _ = try descriptor.writeAll(Array(header.utf8))
             } catch {

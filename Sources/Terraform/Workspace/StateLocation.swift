@@ -117,6 +117,13 @@ public enum StateLocation: Sendable, Hashable, CustomStringConvertible {
         (prefix.isEmpty ? "" : prefix + "/") + "\(accountID)/terraform.tfstate"
     }
 
+    /// The S3 object a terraform holding the account's state lock writes
+    /// (`<state key>.tflock`, `use_lockfile`); nil for local state.
+    public func lockObject(accountID: String) -> (bucket: String, key: String, region: String)? {
+        guard case .s3(let bucket, let prefix, let region) = self else { return nil }
+        return (bucket, Self.key(prefix: prefix, accountID: accountID) + ".tflock", region ?? Self.defaultRegion)
+    }
+
     /// Where an account's state is, for messages: the file, or `s3://bucket/key`.
     public func stateDescription(accountID: String, layout: HomeLayout) -> String {
         switch self {

@@ -9,6 +9,9 @@
 
     moto_s3.py --endpoint URL get --bucket NAME --key KEY
         Prints the object's body (a Terraform state is JSON).
+
+    moto_s3.py --endpoint URL put --bucket NAME --key KEY --body TEXT
+        Writes the object (a lock file of the test's own). Prints {}.
 """
 
 import argparse
@@ -30,9 +33,10 @@ def client(endpoint):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--endpoint", required=True)
-    parser.add_argument("command", choices=["create-bucket", "list", "get"])
+    parser.add_argument("command", choices=["create-bucket", "list", "get", "put"])
     parser.add_argument("--bucket", required=True)
     parser.add_argument("--key")
+    parser.add_argument("--body")
     args = parser.parse_args()
     s3 = client(args.endpoint)
     if args.command == "create-bucket":
@@ -43,6 +47,9 @@ def main():
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=args.bucket):
             keys += [item["Key"] for item in page.get("Contents", [])]
         print(json.dumps({"keys": sorted(keys)}))
+    elif args.command == "put":
+        s3.put_object(Bucket=args.bucket, Key=args.key, Body=args.body.encode("utf-8"))
+        print("{}")
     else:
         sys.stdout.write(s3.get_object(Bucket=args.bucket, Key=args.key)["Body"].read().decode("utf-8"))
 
