@@ -198,15 +198,17 @@ public struct FleetRun: Sendable {
         return .finished(synced)
     }
 
-    /// What workers cannot do yet: they have no Akeyless connection and no adoption
-    /// survey. Refused before anything is recorded.
+    /// What a queued run cannot do yet: workers have no adoption survey, and the release
+    /// of a synced account must come right before its destroy, on the worker. Refused
+    /// before anything is recorded. (`apply --akeyless` works: the enqueuing command
+    /// syncs the accounts that succeeded once the workers are done, as a local run does.)
     private static func refuseUnqueueable(_ request: Request, akeyless: AkeylessRunStep?) throws(OnboardingFailure) {
         if request.adopt {
             throw OnboardingFailure(.usage, "--adopt with --enqueue: workers do not adopt yet; run it without --enqueue")
         }
-        if let akeyless, akeyless.syncs || akeyless.release != nil {
-            throw OnboardingFailure(.usage, "--enqueue with Akeyless: workers do not sync or release Akeyless items yet; "
-                + "run it without --enqueue (or pass --keep-akeyless to a destroy)")
+        if let akeyless, akeyless.release != nil {
+            throw OnboardingFailure(.usage, "destroy --enqueue of accounts synced with Akeyless: workers do not release "
+                + "Akeyless items yet; run it without --enqueue, or pass --keep-akeyless")
         }
     }
 

@@ -100,4 +100,26 @@ import TestSupport
         #expect(terraform.isEmpty, "terraform processes left behind")
         #expect(try fleet.runsJSON().first?["interrupted"] as? Int == 6)
     }
+
+    /// `apply --enqueue --akeyless`: the workers run terraform, then the enqueuing command
+    /// syncs the accounts that succeeded, as a local run does.
+    @Test func anEnqueuedApplySyncsAkeylessOnceTheWorkersAreDone() throws {
+        let akeyless = try AkeylessStandIn.start()
+        defer { akeyless.stop() }
+        let accounts = Array(ids.prefix(3))
+        let environment = fleet.environment([
+            "AKEYLESS_API_URL": akeyless.url, "AKEYLESS_ACCESS_ID": akeyless.configuration.accessID,
+            "AKEYLESS_ACCESS_KEY": akeyless.configuration.accessKey,
+        ])
+        let enqueuer = try RunningFleetform(
+            ["apply", "--enqueue", "--akeyless", "--template", fleet.template, "--skip-preflight"]
+                + accounts.flatMap { ["--account", $0] },
+            environment: environment, workingDirectory: try directory("enqueuer"))
+        let worker = try worker("worker", ["--parallel", "2", "--idle-exit", "3"])
+        #expect(enqueuer.wait(timeout: 120) == 0, "stdout: \(enqueuer.stdout)\nstderr: \(enqueuer.stderr)")
+        #expect(worker.wait(timeout: 60) == 0, "worker: \(worker.stdout)\(worker.stderr)")
+        #expect(enqueuer.stdout.contains("akeyless sync: 3 accounts: 3 synced"), "\(enqueuer.stdout)")
+        #expect(try akeyless.state().targets.map(\.name).sorted() == accounts.map { "/fleetform/aws/\($0)" })
+        #expect(control.appliedCounts() == Dictionary(uniqueKeysWithValues: accounts.map { ($0, 1) }))
+    }
 }
