@@ -46,30 +46,12 @@ extension PostgresInventoryStore {
             var summary = InventoryImportSummary()
             var added: [AccountRecord] = []
             for account in accounts {
-                let found: DisabledReason? = account.enabled ? nil
-                    : (account.state == "ACTIVE" ? .management : .suspended)
                 guard let stored = existing.removeValue(forKey: account.accountID) else {
-                    let spec = AccountSpec(
-                        accountID: account.accountID, name: account.name, email: account.email, ouPath: account.ouPath,
-                        region: defaults.region, roleName: defaults.roleName, accessRoleName: defaults.accessRoleName,
-                        managementAccountID: defaults.managementAccountID, accountTags: account.tags ?? [:],
-                        enabled: account.enabled)
-                    added.append(AccountRecord(spec: spec, disabledReason: found, organizationState: account.state,
-                                               source: .organizations, createdAt: now, updatedAt: now))
+                    added.append(account.newRecord(defaults: defaults, at: now))
                     summary.added += 1
                     continue
                 }
-                let reason: DisabledReason? = stored.disabledReason == .user ? .user : found
-                var updated = stored
-                updated.name = account.name
-                updated.email = account.email
-                updated.ouPath = account.ouPath
-                updated.organizationState = account.state
-                if let tags = account.tags { updated.accountTags = tags }
-                updated.enabled = reason == nil
-                updated.disabledReason = reason
-                updated.source = .organizations
-                updated.managementAccountID = stored.managementAccountID ?? defaults.managementAccountID
+                var updated = account.merged(into: stored, defaults: defaults)
                 guard updated != stored else {
                     summary.unchanged += 1
                     continue
