@@ -9,29 +9,12 @@ extension PostgresInventoryStore {
                                at date: Date) throws -> InventoryImportSummary {
         let now = Timestamp.string(from: date)
         return try session.transaction { db in
-            var existing = try Self.accountsByID(db)
-            var summary = InventoryImportSummary()
-            var added: [AccountRecord] = []
-            for account in accounts {
-                switch existing.removeValue(forKey: account.accountID) {
-                case nil:
-                    added.append(AccountRecord(spec: account, organizationState: nil, source: source, createdAt: now,
-                                               updatedAt: now))
-                    summary.added += 1
-                case var stored? where stored.spec != account || stored.source != source:
-                    stored.spec = account
-                    stored.source = source
-                    stored.disabledReason = account.enabled ? nil : .user
-                    stored.updatedAt = now
-                    try Self.update(stored, db)
-                    summary.updated += 1
-                case .some:
-                    summary.unchanged += 1
-                }
-            }
-            try Self.insertAll(added, db)
+            let plan = AccountImportPlan(accounts, existing: try Self.accountsByID(db), source: source, now: now)
+            var summary = plan.summary
+            for stored in plan.updated { try Self.update(stored, db) }
+            try Self.insertAll(plan.added, db)
             if prune {
-                summary.disabled = try Self.disableRemoved(db, existing.values.filter(\.enabled).map(\.accountID), now: now)
+                summary.disabled = try Self.disableRemoved(db, plan.missing.filter(\.enabled).map(\.accountID), now: now)
             }
             try Self.recordChange(db, summary, source: source, origin: origin, now: now)
             return summary

@@ -34,31 +34,12 @@ extension SQLiteInventoryStore {
     ) throws -> InventoryImportSummary {
         let now = Timestamp.string(from: date)
         return try write { db in
-            var existing = try Self.accountsByID(db)
-            var summary = InventoryImportSummary()
-            var added: [AccountRecord] = []
-            for account in accounts {
-                switch existing.removeValue(forKey: account.accountID) {
-                case nil:
-                    added.append(AccountRecord(spec: account, organizationState: nil, source: source, createdAt: now,
-                                               updatedAt: now))
-                    summary.added += 1
-                case var stored? where stored.spec != account || stored.source != source:
-                    stored.spec = account
-                    stored.source = source
-                    // A file that disables an account is the user's choice.
-                    stored.disabledReason = account.enabled ? nil : .user
-                    stored.updatedAt = now
-                    try stored.update(db)
-                    summary.updated += 1
-                case .some:
-                    summary.unchanged += 1
-                }
-            }
-            try AccountRecord.insertAll(added, db)
+            let plan = AccountImportPlan(accounts, existing: try Self.accountsByID(db), source: source, now: now)
+            var summary = plan.summary
+            for stored in plan.updated { try stored.update(db) }
+            try AccountRecord.insertAll(plan.added, db)
             if prune {
-                // What is left in `existing` was not in the input.
-                summary.disabled = try Self.disableRemoved(db, existing.values.filter(\.enabled).map(\.accountID), now: now)
+                summary.disabled = try Self.disableRemoved(db, plan.missing.filter(\.enabled).map(\.accountID), now: now)
             }
             try Self.recordChange(db, summary, source: source, origin: origin, now: now)
             return summary
