@@ -386,7 +386,7 @@ extension PostgresInventoryStore {
             let outcome = try run?.optional("outcome", as: String.self).flatMap(RunOutcome.init(rawValue:))
             let cancelled = try run?.optional("cancel_requested_at", as: String.self) != nil
             let jobs = try db.query("""
-                SELECT j.* FROM jobs j JOIN accounts a ON a.account_id = j.account_id
+                SELECT \(unescaped: JobRecord.selectList("j")) FROM jobs j JOIN accounts a ON a.account_id = j.account_id
                 WHERE j.run_id = \(runID) ORDER BY a.ou_path, a.name, a.account_id
                 """).map(JobRecord.init(postgres:))
             return QueuedRunState(jobs: jobs, outcome: outcome, cancelRequested: cancelled)

@@ -36,7 +36,7 @@ extension PostgresInventoryStore {
                     ORDER BY position
                     """)
             }
-            return try db.query("SELECT * FROM jobs WHERE run_id = \(runID) ORDER BY job_id").map(JobRecord.init(postgres:))
+            return try db.query("SELECT \(unescaped: JobRecord.selectList()) FROM jobs WHERE run_id = \(runID) ORDER BY job_id").map(JobRecord.init(postgres:))
         }
     }
 
@@ -85,7 +85,7 @@ extension PostgresInventoryStore {
             let pid = run.owner.pid
             let runID = run.runID
             let jobs = try db.query("""
-                SELECT * FROM jobs WHERE run_id = \(runID) AND status = ANY(\(Self.unfinished)) ORDER BY job_id
+                SELECT \(unescaped: JobRecord.selectList()) FROM jobs WHERE run_id = \(runID) AND status = ANY(\(Self.unfinished)) ORDER BY job_id
                 """).map(JobRecord.init(postgres:))
             for job in jobs {
                 let started = job.status == .running
@@ -216,7 +216,7 @@ extension PostgresInventoryStore {
                 updated_at = \(now)
             WHERE job_id = \(jobID)
             """)
-        guard let job = try db.query("SELECT * FROM jobs WHERE job_id = \(jobID)").first.map(JobRecord.init(postgres:))
+        guard let job = try db.query("SELECT \(unescaped: JobRecord.selectList()) FROM jobs WHERE job_id = \(jobID)").first.map(JobRecord.init(postgres:))
         else { return }
         guard job.operation != .plan else { return }
         let accountID = job.accountID
@@ -291,7 +291,7 @@ extension PostgresInventoryStore {
     public func retryCandidates() throws -> [PlannedJob] {
         try session.run { db in
             try db.query("""
-                SELECT j.*
+                SELECT \(unescaped: JobRecord.selectList("j"))
                 FROM jobs j
                 JOIN (SELECT max(job_id) AS job_id FROM jobs
                       WHERE operation != \(JobOperation.plan.rawValue) AND status != \(JobStatus.skipped.rawValue)
@@ -325,7 +325,7 @@ extension PostgresInventoryStore {
         try session.run { db in
             var templates: [String: String] = [:]
             for row in try db.query("""
-                SELECT j.* FROM jobs j
+                SELECT \(unescaped: JobRecord.selectList("j")) FROM jobs j
                 JOIN (SELECT max(job_id) AS job_id FROM jobs
                       WHERE status = \(JobStatus.succeeded.rawValue)
                         AND operation IN (\(JobOperation.apply.rawValue), \(JobOperation.destroy.rawValue))
@@ -387,7 +387,7 @@ extension PostgresInventoryStore {
     public func jobs(runID: String) throws -> [JobRecord] {
         try session.run { db in
             try db.query("""
-                SELECT j.* FROM jobs j JOIN accounts a ON a.account_id = j.account_id
+                SELECT \(unescaped: JobRecord.selectList("j")) FROM jobs j JOIN accounts a ON a.account_id = j.account_id
                 WHERE j.run_id = \(runID) ORDER BY a.ou_path, a.name, a.account_id
                 """).map(JobRecord.init(postgres:))
         }
@@ -396,10 +396,10 @@ extension PostgresInventoryStore {
     public func latestJob(accountID: String, runID: String?) throws -> JobRecord? {
         try session.run { db in
             if let runID {
-                return try db.query("SELECT * FROM jobs WHERE account_id = \(accountID) AND run_id = \(runID)")
+                return try db.query("SELECT \(unescaped: JobRecord.selectList()) FROM jobs WHERE account_id = \(accountID) AND run_id = \(runID)")
                     .first.map(JobRecord.init(postgres:))
             }
-            return try db.query("SELECT * FROM jobs WHERE account_id = \(accountID) ORDER BY job_id DESC LIMIT 1")
+            return try db.query("SELECT \(unescaped: JobRecord.selectList()) FROM jobs WHERE account_id = \(accountID) ORDER BY job_id DESC LIMIT 1")
                 .first.map(JobRecord.init(postgres:))
         }
     }
@@ -407,7 +407,7 @@ extension PostgresInventoryStore {
     public func jobsWithLogs(accountID: String) throws -> [JobRecord] {
         try session.run { db in
             try db.query("""
-                SELECT * FROM jobs WHERE account_id = \(accountID) AND log_path IS NOT NULL ORDER BY job_id DESC
+                SELECT \(unescaped: JobRecord.selectList()) FROM jobs WHERE account_id = \(accountID) AND log_path IS NOT NULL ORDER BY job_id DESC
                 """).map(JobRecord.init(postgres:))
         }
     }

@@ -5,6 +5,24 @@ import GRDB
 public struct JobRecord: Sendable, Equatable, FetchableRecord, PersistableRecord {
     public static let databaseTableName = "jobs"
 
+    /// The columns a `JobRecord` is read from. Never `*`: a job row also holds the tail
+    /// of its log (up to 64 KiB, for `logs` on another machine), which every status
+    /// poll of a queued run and every run summary would otherwise read for each job.
+    static let selectedColumnNames = [
+        "job_id", "run_id", "account_id", "operation", "template", "status", "skip_reason", "canary", "attempts",
+        "config_hash", "terraform_pid", "terraform_started", "terraform_host", "role_arn", "policy_arn",
+        "instance_profile_arn", "plan_add", "plan_change", "plan_destroy", "plan_import", "adopted", "error", "log_path",
+        "started_at", "finished_at", "updated_at",
+    ]
+
+    /// What GRDB's query interface selects for a `JobRecord`.
+    public static var databaseSelection: [any SQLSelectable] { selectedColumnNames.map { Column($0) } }
+
+    /// The select list for raw SQL, each column qualified with `table` when given (`j.job_id, …`).
+    static func selectList(_ table: String? = nil) -> String {
+        selectedColumnNames.map { column in table.map { "\($0).\(column)" } ?? column }.joined(separator: ", ")
+    }
+
     public var jobID: Int64
     public var runID: String
     public var accountID: String

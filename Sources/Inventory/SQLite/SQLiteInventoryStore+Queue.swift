@@ -359,7 +359,7 @@ extension SQLiteInventoryStore {
     public func queuedRunState(runID: String) throws -> QueuedRunState {
         try read { db in
             let jobs = try JobRecord.fetchAll(db, sql: """
-                SELECT j.* FROM jobs j JOIN accounts a ON a.account_id = j.account_id
+                SELECT \(JobRecord.selectList("j")) FROM jobs j JOIN accounts a ON a.account_id = j.account_id
                 WHERE j.run_id = ? ORDER BY a.ou_path, a.name, a.account_id
                 """, arguments: [runID])
             let row = try Row.fetchOne(db, sql: "SELECT outcome, cancel_requested_at FROM runs WHERE run_id = ?",

@@ -303,7 +303,7 @@ extension SQLiteInventoryStore {
     public func retryCandidates() throws -> [PlannedJob] {
         try read { db in
             try JobRecord.fetchAll(db, sql: """
-                SELECT j.*
+                SELECT \(JobRecord.selectList("j"))
                 FROM jobs j
                 JOIN (SELECT max(job_id) AS job_id FROM jobs
                       WHERE operation != ? AND status != ? GROUP BY account_id) latest
@@ -340,7 +340,7 @@ extension SQLiteInventoryStore {
         try read { db in
             var templates: [String: String] = [:]
             let jobs = try JobRecord.fetchCursor(db, sql: """
-                SELECT j.* FROM jobs j
+                SELECT \(JobRecord.selectList("j")) FROM jobs j
                 JOIN (SELECT max(job_id) AS job_id FROM jobs
                       WHERE status = ? AND operation IN (?, ?) GROUP BY account_id) latest
                   ON latest.job_id = j.job_id
@@ -403,7 +403,7 @@ extension SQLiteInventoryStore {
     public func jobs(runID: String) throws -> [JobRecord] {
         try read { db in
             try JobRecord.fetchAll(db, sql: """
-                SELECT j.* FROM jobs j JOIN accounts a ON a.account_id = j.account_id
+                SELECT \(JobRecord.selectList("j")) FROM jobs j JOIN accounts a ON a.account_id = j.account_id
                 WHERE j.run_id = ? ORDER BY a.ou_path, a.name, a.account_id
                 """, arguments: [runID])
         }
