@@ -35,12 +35,7 @@ struct InventoryDiscoverCommand: AsyncParsableCommand {
     @OptionGroup(title: "Global options") var global: GlobalOptions
 
     func validate() throws {
-        for id in ouIDs where !(id.hasPrefix("ou-") || id.hasPrefix("r-")) {
-            throw ValidationError("--ou \(id): must be an OU ID like ou-ab12-cd34ef56")
-        }
-        if let region, let problem = AccountFieldRules.regionProblem(region) {
-            throw ValidationError("--region: \(problem)")
-        }
+        try DiscoveryFlags.validate(ouIDs: ouIDs, ouFlag: "--ou", region: region, regionFlag: "--region")
     }
 
     func run() async throws {

@@ -199,12 +199,7 @@ struct DiscoverFirstOptions: ParsableArguments {
                 throw ValidationError("\(flag) needs --discover")
             }
         }
-        for id in ouIDs where !(id.hasPrefix("ou-") || id.hasPrefix("r-")) {
-            throw ValidationError("--discover-ou \(id): must be an OU ID like ou-ab12-cd34ef56")
-        }
-        if let region, let problem = AccountFieldRules.regionProblem(region) {
-            throw ValidationError("--discover-region: \(problem)")
-        }
+        try DiscoveryFlags.validate(ouIDs: ouIDs, ouFlag: "--discover-ou", region: region, regionFlag: "--discover-region")
     }
 
     /// Nil without `--discover`. Always prunes: an account that left must leave the runs.
@@ -214,5 +209,17 @@ struct DiscoverFirstOptions: ParsableArguments {
             options: .init(ouIDs: ouIDs, includeSuspended: includeSuspended, includeManagement: includeManagement,
                            withTags: withTags),
             prune: true, region: region)
+    }
+}
+
+/// The checks `inventory discover` and `apply --discover` share, under their own flag names.
+enum DiscoveryFlags {
+    static func validate(ouIDs: [String], ouFlag: String, region: String?, regionFlag: String) throws {
+        for id in ouIDs where !(id.hasPrefix("ou-") || id.hasPrefix("r-")) {
+            throw ValidationError("\(ouFlag) \(id): must be an OU ID like ou-ab12-cd34ef56")
+        }
+        if let region, let problem = AccountFieldRules.regionProblem(region) {
+            throw ValidationError("\(regionFlag): \(problem)")
+        }
     }
 }
